@@ -1,0 +1,599 @@
+"""``FoxAPIClient`` and ``AsyncFoxAPIClient``: thin httpx drivers of the flows in ``_flows``.
+
+The two classes share everything but the few lines that do I/O (``_drive``): the flows decide, the
+drivers only send, read, sleep and hand items over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from ._catalog import DEFAULT_CATALOG, Catalog
+from ._config import ClientConfig, Timeouts
+from ._errors import ClientClosedError
+from ._flows import (
+    CloseStream,
+    Emit,
+    Flow,
+    FlowContext,
+    ReadStream,
+    Reply,
+    Send,
+    Sleep,
+    Transport,
+    TransportFailure,
+    generate_flow,
+    get_task_flow,
+    list_models_flow,
+    stream_flow,
+    submit_flow,
+    wait_flow,
+)
+from ._policies import PollPolicy, RetryPolicy
+from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task
+
+__all__ = ["AsyncFoxAPIClient", "AsyncStreamingGeneration", "FoxAPIClient", "StreamingGeneration"]
+
+logger = logging.getLogger("foxapi")
+
+T = TypeVar("T")
+RequestLike = GenerationRequest | Mapping[str, Any]
+
+_USER_AGENT = "foxapi-integrations/0.1"
+# Connect-phase failures: the request never reached the server, so even a submit may be re-sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _Result:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _failure(exc: httpx.TransportError) -> TransportFailure:
+    return TransportFailure(
+        exc, sent=not isinstance(exc, _NOT_SENT), timeout=isinstance(exc, httpx.TimeoutException)
+    )
+
+
+def _body(request: RequestLike) -> dict[str, Any]:
+    if isinstance(request, Mapping):
+        return dict(request)
+    return request.to_body()
+
+
+def _note_interruption(exc: BaseException, ctx: FlowContext) -> None:
+    """Tell the user how to resume when Ctrl-C or a cancellation stops a task mid-way."""
+    if ctx.task_id and isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError, GeneratorExit)):
+        hint = (
+            f"FoxAPI task {ctx.task_id} was interrupted after {ctx.delivered} streamed chunks; "
+            f"resume with client.wait({ctx.task_id!r}) or "
+            f"client.stream({ctx.task_id!r}, offset={ctx.delivered})."
+        )
+        if isinstance(exc, GeneratorExit):  # the caller stopped iterating: not a problem
+            logger.info(hint)
+        else:
+            add_note = getattr(exc, "add_note", None)  # Python 3.11+
+            if add_note is not None:
+                add_note(hint)
+            logger.warning(hint)
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_retries: int | None = None,
+        allow_insecure_http: bool = False,
+        validate: bool = True,
+        catalog: Catalog | None = None,
+    ) -> None:
+        retry = retry or RetryPolicy()
+        if max_retries is not None:
+            retry = retry.model_copy(update={"max_retries": max_retries})
+        self.config = ClientConfig.resolve(
+            api_key=api_key,
+            base_url=base_url,
+            timeouts=timeouts or Timeouts(),
+            retry=retry,
+            poll=poll or PollPolicy(),
+            allow_insecure_http=allow_insecure_http,
+            validate_requests=validate,
+        )
+        self.catalog = catalog or DEFAULT_CATALOG
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key=**********)"
+
+    def _context(self) -> FlowContext:
+        if self._closed:
+            raise ClientClosedError(f"This {type(self).__name__} is closed; create a new one.")
+        return FlowContext(self.config, self.catalog)
+
+    def _deadline(self, ctx: FlowContext, deadline: float | None) -> float:
+        return ctx.deadline(deadline)
+
+    def _build(self, http: httpx.Client | httpx.AsyncClient, cmd: Send) -> httpx.Request:
+        timeouts = self.config.timeouts
+        if cmd.kind == "stream":
+            timeout = timeouts.for_stream()
+        elif cmd.kind == "sync":
+            timeout = timeouts.for_sync()
+        else:
+            timeout = timeouts.for_request()
+        headers = {
+            "Authorization": f"Bearer {self.config.require_key()}",
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/event-stream" if cmd.kind == "stream" else "application/json",
+        }
+        return http.build_request(
+            cmd.method,
+            self.config.base_url + cmd.path,
+            params=cmd.params,
+            json=cmd.body,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def _http_settings(self) -> dict[str, Any]:
+        return {
+            "timeout": self.config.timeouts.for_request(),
+            "follow_redirects": False,
+            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        }
+
+
+class StreamingGeneration:
+    """An iterator of ``ChunkEvent``\\ s; once exhausted, ``completion`` holds the final
+    ChatCompletion (with usage, and reasoning for thinking models) and ``task_id`` the task.
+
+    Example:
+        >>> stream = client.stream_generate(MessagesRequest(model="gpt-5.5", messages=msgs))
+        >>> for event in stream:
+        ...     print(event.chunk.delta.content or "", end="")
+        >>> stream.completion.usage
+    """
+
+    def __init__(self, items: Iterator[Any], ctx: FlowContext) -> None:
+        self._items = items
+        self._ctx = ctx
+        self.completion: ChatCompletion | None = None
+
+    @property
+    def task_id(self) -> str | None:
+        """The task's id, once submitted."""
+        return self._ctx.task_id
+
+    def __iter__(self) -> Iterator[ChunkEvent]:
+        for item in self._items:
+            if type(item) is _Result:
+                self.completion = item.value
+            else:
+                yield item
+
+    def close(self) -> None:
+        """Stop streaming and release the connection."""
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> StreamingGeneration:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncStreamingGeneration:
+    """The async twin of ``StreamingGeneration``: ``async for event in stream``."""
+
+    def __init__(self, items: AsyncIterator[Any], ctx: FlowContext) -> None:
+        self._items = items
+        self._ctx = ctx
+        self.completion: ChatCompletion | None = None
+
+    @property
+    def task_id(self) -> str | None:
+        """The task's id, once submitted."""
+        return self._ctx.task_id
+
+    async def __aiter__(self) -> AsyncIterator[ChunkEvent]:
+        async for item in self._items:
+            if type(item) is _Result:
+                self.completion = item.value
+            else:
+                yield item
+
+    async def aclose(self) -> None:
+        """Stop streaming and release the connection."""
+        aclose = getattr(self._items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> AsyncStreamingGeneration:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class FoxAPIClient(_ClientBase):
+    """Synchronous FoxAPI client.
+
+    Args:
+        api_key: the key; defaults to ``FOXAPI_API_KEY``. Needed only when a call is made.
+        base_url: defaults to ``FOXAPI_BASE_URL``, else ``https://api.foxapi.cc``.
+        timeouts: connect / read / stream-idle / overall deadline (``Timeouts``).
+        retry: the ``RetryPolicy``; ``max_retries`` overrides its count.
+        poll: the ``PollPolicy`` of ``wait()`` and ``transport="poll"``.
+        allow_insecure_http: allow ``http://`` to a non-loopback host.
+        validate: check requests against the model catalog before sending.
+        catalog: the model catalog (defaults to the documented models).
+        http_client: an ``httpx.Client`` to use (not closed by ``close()``).
+
+    Example:
+        >>> with FoxAPIClient() as client:
+        ...     answer = client.generate(TextRequest(model="gemini-2.5-pro", prompt="Hi"))
+        ...     print(answer.text)
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, **settings)
+        self._own_http = http_client is None
+        self._http = http_client or httpx.Client(**self._http_settings())
+
+    # -- the driver --------------------------------------------------------------------------
+
+    def _drive(self, flow: Flow[Any], ctx: FlowContext) -> Iterator[Any]:
+        http = self._http
+        response: httpx.Response | None = None
+        chunks: Iterator[bytes] | None = None
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    cmd = flow.send(reply)
+                except StopIteration as stop:
+                    yield _Result(stop.value)
+                    return
+                reply = None
+                if type(cmd) is ReadStream:
+                    try:
+                        reply = next(chunks, b"")  # type: ignore[arg-type]
+                    except httpx.TransportError as exc:
+                        reply = _failure(exc)
+                elif type(cmd) is Emit:
+                    yield cmd.item
+                elif type(cmd) is Send:
+                    if response is not None:
+                        response.close()
+                        response = chunks = None
+                    if self._closed:
+                        raise ClientClosedError("The client was closed; nothing more was sent.")
+                    try:
+                        response = http.send(self._build(http, cmd), stream=True)
+                        if cmd.kind == "stream" and response.is_success:
+                            chunks = response.iter_bytes()
+                            reply = Reply(response.status_code, response.headers)
+                        else:
+                            reply = Reply(response.status_code, response.headers, response.read())
+                            response.close()
+                            response = None
+                    except httpx.TransportError as exc:
+                        reply = _failure(exc)
+                elif type(cmd) is Sleep:
+                    time.sleep(cmd.seconds)
+                elif type(cmd) is CloseStream and response is not None:
+                    response.close()
+                    response = chunks = None
+        except BaseException as exc:
+            _note_interruption(exc, ctx)
+            raise
+        finally:
+            if response is not None:
+                response.close()
+            flow.close()
+
+    def _run(self, flow: Flow[T], ctx: FlowContext) -> T:
+        for item in self._drive(flow, ctx):
+            if type(item) is _Result:
+                return item.value  # type: ignore[no-any-return]
+        raise AssertionError("flow ended without a result")  # pragma: no cover
+
+    # -- operations --------------------------------------------------------------------------
+
+    def submit(self, request: RequestLike, *, stream: bool = False) -> Task:
+        """Validate and submit a generation; return the task at once (status ``pending``).
+
+        Raises:
+            RequestValidationError: the request breaks a model rule (nothing was sent).
+            SubmitOutcomeUnknownError: the submit may have created a task, with no answer.
+        """
+        ctx = self._context()
+        body = _body(request)
+        if stream:
+            body["stream"] = True
+        return self._run(submit_flow(ctx, body, ctx.deadline(None)), ctx)
+
+    def get_task(self, task_id: str, *, sync_upstream: bool = False) -> Task:
+        """The task's current state (``GET /v1/tasks/{task_id}``)."""
+        ctx = self._context()
+        flow = get_task_flow(ctx, task_id, ctx.deadline(None), sync_upstream=sync_upstream)
+        return self._run(flow, ctx)
+
+    def wait(
+        self,
+        task_id: str,
+        *,
+        deadline: float | None = None,
+        on_progress: Callable[[Task], None] | None = None,
+    ) -> Task:
+        """Poll until the task completes and return it (``results[0]`` is the answer).
+
+        Args:
+            deadline: seconds to wait at most (default ``timeouts.deadline``).
+            on_progress: called with the task after every poll.
+
+        Raises:
+            TaskFailedError: the task failed.
+            TaskTimeoutError: the deadline passed; the task may still finish.
+        """
+        ctx = self._context()
+        flow = wait_flow(ctx, task_id, ctx.deadline(deadline), on_progress=on_progress)
+        return self._run(flow, ctx)
+
+    def stream(
+        self, task_id: str, *, offset: int = 0, deadline: float | None = None
+    ) -> StreamingGeneration:
+        """Stream an existing task's chunks from ``offset`` (e.g. to resume after a crash)."""
+        ctx = self._context()
+        flow = stream_flow(ctx, task_id, ctx.deadline(deadline), offset=offset)
+        return StreamingGeneration(self._drive(flow, ctx), ctx)
+
+    def generate(
+        self,
+        request: RequestLike,
+        *,
+        transport: Transport = "stream",
+        deadline: float | None = None,
+        on_progress: Callable[[Task], None] | None = None,
+    ) -> ChatCompletion:
+        """Submit a generation and return its ChatCompletion.
+
+        Args:
+            transport: ``"stream"`` (default; resumable, carries reasoning), ``"poll"`` or
+                ``"sync"`` (one blocking request; cheapest, not resumable).
+            deadline: overall seconds (default ``timeouts.deadline``).
+            on_progress: with ``transport="poll"``, called with the task after every poll.
+        """
+        ctx = self._context()
+        flow = generate_flow(
+            ctx, _body(request), transport, ctx.deadline(deadline), on_progress=on_progress
+        )
+        return self._run(flow, ctx)
+
+    def stream_generate(
+        self, request: RequestLike, *, deadline: float | None = None
+    ) -> StreamingGeneration:
+        """Submit a generation and stream its chunks as they come (resuming after cuts)."""
+        ctx = self._context()
+        flow = generate_flow(ctx, _body(request), "stream", ctx.deadline(deadline), emit=True)
+        return StreamingGeneration(self._drive(flow, ctx), ctx)
+
+    def list_models(self) -> Catalog:
+        """Refresh the catalog from ``GET /v1/configs/llm_generations_models`` and return it."""
+        ctx = self._context()
+        self.catalog = self._run(list_models_flow(ctx, ctx.deadline(None)), ctx)
+        return self.catalog
+
+    def close(self) -> None:
+        """Close the connection pool (idempotent)."""
+        self._closed = True
+        if self._own_http:
+            self._http.close()
+
+    def __enter__(self) -> FoxAPIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncFoxAPIClient(_ClientBase):
+    """Asynchronous FoxAPI client; the same operations as ``FoxAPIClient``, awaited.
+
+    One object may be used from several event loops (each ``asyncio.run()``, each thread): it
+    keeps one connection pool per loop and never touches a pool from another loop.
+
+    Example:
+        >>> async with AsyncFoxAPIClient() as client:
+        ...     answer = await client.generate(TextRequest(model="gemini-2.5-pro", prompt="Hi"))
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, **settings)
+        self._user_http = http_client
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._user_http is not None:
+            return self._user_http
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            pool = self._pools.get(loop)
+            if pool is None:
+                pool = self._pools[loop] = httpx.AsyncClient(**self._http_settings())
+        return pool
+
+    async def _drive(self, flow: Flow[Any], ctx: FlowContext) -> AsyncIterator[Any]:
+        http = self._http()
+        response: httpx.Response | None = None
+        chunks: AsyncIterator[bytes] | None = None
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    cmd = flow.send(reply)
+                except StopIteration as stop:
+                    yield _Result(stop.value)
+                    return
+                reply = None
+                if type(cmd) is ReadStream:
+                    try:
+                        reply = await anext(chunks, b"")  # type: ignore[arg-type]
+                    except httpx.TransportError as exc:
+                        reply = _failure(exc)
+                elif type(cmd) is Emit:
+                    yield cmd.item
+                elif type(cmd) is Send:
+                    if response is not None:
+                        await response.aclose()
+                        response = chunks = None
+                    if self._closed:
+                        raise ClientClosedError("The client was closed; nothing more was sent.")
+                    try:
+                        response = await http.send(self._build(http, cmd), stream=True)
+                        if cmd.kind == "stream" and response.is_success:
+                            chunks = response.aiter_bytes()
+                            reply = Reply(response.status_code, response.headers)
+                        else:
+                            body = await response.aread()
+                            reply = Reply(response.status_code, response.headers, body)
+                            await response.aclose()
+                            response = None
+                    except httpx.TransportError as exc:
+                        reply = _failure(exc)
+                elif type(cmd) is Sleep:
+                    await asyncio.sleep(cmd.seconds)
+                elif type(cmd) is CloseStream and response is not None:
+                    await response.aclose()
+                    response = chunks = None
+        except BaseException as exc:
+            _note_interruption(exc, ctx)
+            raise
+        finally:
+            if response is not None:
+                await asyncio.shield(response.aclose())
+            flow.close()
+
+    async def _run(self, flow: Flow[T], ctx: FlowContext) -> T:
+        async for item in self._drive(flow, ctx):
+            if type(item) is _Result:
+                return item.value  # type: ignore[no-any-return]
+        raise AssertionError("flow ended without a result")  # pragma: no cover
+
+    async def submit(self, request: RequestLike, *, stream: bool = False) -> Task:
+        """Validate and submit a generation; return the task at once. See FoxAPIClient.submit."""
+        ctx = self._context()
+        body = _body(request)
+        if stream:
+            body["stream"] = True
+        return await self._run(submit_flow(ctx, body, ctx.deadline(None)), ctx)
+
+    async def get_task(self, task_id: str, *, sync_upstream: bool = False) -> Task:
+        """The task's current state (``GET /v1/tasks/{task_id}``)."""
+        ctx = self._context()
+        flow = get_task_flow(ctx, task_id, ctx.deadline(None), sync_upstream=sync_upstream)
+        return await self._run(flow, ctx)
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        deadline: float | None = None,
+        on_progress: Callable[[Task], None] | None = None,
+    ) -> Task:
+        """Poll until the task completes and return it. See FoxAPIClient.wait."""
+        ctx = self._context()
+        flow = wait_flow(ctx, task_id, ctx.deadline(deadline), on_progress=on_progress)
+        return await self._run(flow, ctx)
+
+    def stream(
+        self, task_id: str, *, offset: int = 0, deadline: float | None = None
+    ) -> AsyncStreamingGeneration:
+        """Stream an existing task's chunks from ``offset``: ``async for event in ...``."""
+        ctx = self._context()
+        flow = stream_flow(ctx, task_id, ctx.deadline(deadline), offset=offset)
+        return AsyncStreamingGeneration(self._drive(flow, ctx), ctx)
+
+    async def generate(
+        self,
+        request: RequestLike,
+        *,
+        transport: Transport = "stream",
+        deadline: float | None = None,
+        on_progress: Callable[[Task], None] | None = None,
+    ) -> ChatCompletion:
+        """Submit a generation and return its ChatCompletion. See FoxAPIClient.generate."""
+        ctx = self._context()
+        flow = generate_flow(
+            ctx, _body(request), transport, ctx.deadline(deadline), on_progress=on_progress
+        )
+        return await self._run(flow, ctx)
+
+    def stream_generate(
+        self, request: RequestLike, *, deadline: float | None = None
+    ) -> AsyncStreamingGeneration:
+        """Submit a generation and stream its chunks: ``async for event in ...``."""
+        ctx = self._context()
+        flow = generate_flow(ctx, _body(request), "stream", ctx.deadline(deadline), emit=True)
+        return AsyncStreamingGeneration(self._drive(flow, ctx), ctx)
+
+    async def list_models(self) -> Catalog:
+        """Refresh the catalog from the service and return it."""
+        ctx = self._context()
+        self.catalog = await self._run(list_models_flow(ctx, ctx.deadline(None)), ctx)
+        return self.catalog
+
+    async def aclose(self) -> None:
+        """Close the connection pools (idempotent). Pools of other, finished loops are dropped."""
+        self._closed = True
+        with self._lock:
+            pools = list(self._pools.items())
+            self._pools.clear()
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - aclose is a coroutine, so a loop runs
+            current = None
+        for loop, pool in pools:
+            if loop is current:
+                await pool.aclose()
+
+    async def __aenter__(self) -> AsyncFoxAPIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

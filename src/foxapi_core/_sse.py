@@ -1,0 +1,189 @@
+"""I/O-free, incremental decoder for ``text/event-stream`` (Server-Sent Events) bodies.
+
+The parsing follows the WHATWG HTML Living Standard, §9.2.5 "Parsing an event stream" and
+§9.2.6 "Interpreting an event stream":
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+The decoder only turns bytes into :class:`ServerSentEvent` objects; reconnection, the
+``Last-Event-ID`` request header and honouring ``retry`` are left to the caller.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+__all__ = ["SSEDecoder", "ServerSentEvent"]
+
+# The spec's only line terminators. str.splitlines() must not be used: it also splits on
+# U+2028, U+2029, U+0085, \v, \f and \x1c-\x1e, all of which are legal inside a data line.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event.
+
+    Attributes:
+        event: The event type: the last ``event:`` field of the block, or ``"message"`` when it
+            was absent or empty.
+        data: The ``data:`` lines of the block joined with ``"\\n"``.
+        id: The last event ID in force when the event was dispatched. It persists across
+            events until another ``id:`` field changes it; ``None`` if no ``id:`` was ever seen
+            (an empty ``id:`` field sets it to ``""``, as the spec requires).
+        retry: The reconnection time in milliseconds from this block's ``retry:`` field, or
+            ``None`` if the block had none consisting solely of ASCII digits.
+    """
+
+    event: str = "message"
+    data: str = ""
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: feed raw bytes as they arrive, get complete events back.
+
+    The input may be split at arbitrary byte boundaries, including inside a multi-byte UTF-8
+    character, a leading byte-order mark or a CRLF pair. Work per call is proportional to the
+    size of the new bytes, so a huge line arriving in small reads is still parsed in linear
+    time.
+
+    Example::
+
+        decoder = SSEDecoder()
+        for chunk in byte_chunks:
+            for event in decoder.feed(chunk):
+                handle(event)
+        decoder.close()
+    """
+
+    __slots__ = (
+        "_at_start",
+        "_data",
+        "_decoder",
+        "_event_type",
+        "_last_id",
+        "_partial",
+        "_retry",
+        "_skip_lf",
+    )
+
+    def __init__(self) -> None:
+        self._last_id: str | None = None
+        self._reset_stream()
+
+    def _reset_stream(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # Set until the first decoded character has been seen, so that a BOM split across
+        # reads is still recognised, and one arriving later is kept as data.
+        self._at_start = True
+        # A CR ending the previous read already terminated a line; an LF opening the next read
+        # belongs to the same CRLF and must not terminate a second, empty line (which would
+        # dispatch prematurely).
+        self._skip_lf = False
+        # Pieces of the current unterminated line, joined only once its terminator arrives so
+        # that long lines cost linear rather than quadratic time.
+        self._partial: list[str] = []
+        self._reset_event()
+
+    def _reset_event(self) -> None:
+        self._event_type = ""
+        self._data: list[str] = []
+        self._retry: int | None = None
+
+    def feed(self, data: bytes) -> list[ServerSentEvent]:
+        """Decode the next bytes of the stream.
+
+        Args:
+            data: Raw bytes exactly as received; may be empty or end mid-line or mid-character.
+
+        Returns:
+            The events completed (terminated by a blank line) by these bytes, in stream order.
+            Usually empty or a single event.
+        """
+        return self._process(self._decoder.decode(data))
+
+    def close(self) -> list[ServerSentEvent]:
+        """Signal the end of the stream.
+
+        An unterminated trailing line and an event not yet followed by a blank line are
+        discarded, as the spec requires. Afterwards the decoder can be reused for a new
+        stream (e.g. after reconnecting): per-stream state is reset, but the last event ID is
+        kept, matching how ``EventSource`` carries it across reconnections.
+
+        Returns:
+            Any events completed by flushing the UTF-8 decoder; in practice always ``[]``,
+            since a dangling partial character can never complete a line.
+        """
+        events = self._process(self._decoder.decode(b"", True))
+        self._reset_stream()
+        return events
+
+    def _process(self, text: str) -> list[ServerSentEvent]:
+        if not text:
+            return []
+        if self._at_start:
+            self._at_start = False
+            if text[0] == _BOM:
+                text = text[1:]
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[:1] == "\n":
+                text = text[1:]
+        # Most streams never use CR, and str.split is markedly cheaper than the regex.
+        lines = _LINE_END.split(text) if "\r" in text else text.split("\n")
+        # The last piece is everything after the final terminator: an incomplete line.
+        tail = lines.pop()
+        if not lines:
+            if tail:
+                self._partial.append(tail)
+            return []
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = "".join(self._partial)
+            self._partial = []
+        if tail:
+            self._partial.append(tail)
+        elif text[-1] == "\r":
+            self._skip_lf = True
+
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    events.append(
+                        ServerSentEvent(
+                            self._event_type or "message",
+                            "\n".join(self._data),
+                            self._last_id,
+                            self._retry,
+                        )
+                    )
+                    self._data = []
+                self._event_type = ""
+                self._retry = None
+                continue
+            colon = line.find(":")
+            if colon == 0:
+                continue  # comment, e.g. a ": ping" heartbeat
+            if colon < 0:
+                name, value = line, ""
+            else:
+                name = line[:colon]
+                value = line[colon + 1 :]
+                if value[:1] == " ":
+                    value = value[1:]
+            if name == "data":
+                self._data.append(value)
+            elif name == "event":
+                self._event_type = value
+            elif name == "id":
+                if "\0" not in value:
+                    self._last_id = value
+            elif name == "retry" and value.isascii() and value.isdigit():
+                # isdigit() alone would accept e.g. "²"; with isascii() it means exactly 0-9.
+                self._retry = int(value)
+        return events

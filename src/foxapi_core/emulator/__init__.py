@@ -1,0 +1,38 @@
+"""A protocol-faithful FoxAPI server for offline tests: one Starlette ASGI app, used three ways.
+
+- in-process: ``httpx.AsyncClient(transport=Emulator().transport(), base_url="http://emulator")``
+  (``ASGITransport`` buffers whole bodies: fine for non-streaming tests);
+- on a loopback socket: ``with serve_in_thread() as server: ... server.base_url ...`` (SSE, cuts,
+  resume, timeouts);
+- standalone: :func:`serve` (``foxapi emulator --port N``).
+
+Behaviour follows the protocol reference (sections 2-6, decisions of section 10); faults are
+queued on :attr:`Emulator.faults` and counters read from :attr:`Emulator.counters`.
+"""
+
+from ._app import ConnectionDropped
+from ._emulator import Emulator
+from ._faults import Fault, Faults
+from ._responder import Answer, ToolCall, Usage, chunks, completion, respond
+from ._server import RunningEmulator, serve, serve_in_thread
+from ._state import Counters, EmulatorConfig, RequestRecord, TaskRecord
+
+__all__ = [
+    "Answer",
+    "ConnectionDropped",
+    "Counters",
+    "Emulator",
+    "EmulatorConfig",
+    "Fault",
+    "Faults",
+    "RequestRecord",
+    "RunningEmulator",
+    "TaskRecord",
+    "ToolCall",
+    "Usage",
+    "chunks",
+    "completion",
+    "respond",
+    "serve",
+    "serve_in_thread",
+]

@@ -1,0 +1,500 @@
+"""The Starlette app: routes of the FoxAPI LLM task protocol plus ``/v1/chat/completions``.
+
+Endpoints (protocol doc sections 2-6, gaps decided in section 10):
+
+- ``POST /v1/llm/generations`` - submit (2); ``sync`` / ``stream`` matrix of 2.4;
+- ``GET /v1/tasks/{task_id}`` - poll (3);
+- ``GET /v1/llm/generations/{task_id}/stream`` - named-event SSE with ``?offset`` (4);
+- ``GET /v1/configs/llm_generations_models`` - messages-form models (6);
+- ``POST /v1/chat/completions`` - OpenAI-compatible, for side-by-side benchmarks (6).
+
+A pure-ASGI gate in front of the router counts every request, checks the Bearer key (1) and adds
+``x-request-id`` (5) to every response, including 401 and unknown routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._catalog import Catalog, FormDetectionError, Violation, check_body, detect_form
+from ._faults import Fault, error_body
+from ._responder import chunks, completion, encode, respond, usage_dict
+from ._state import TaskRecord
+from ._streams import chat_events, chunk_event, sleep_until, task_events
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+__all__ = ["ConnectionDropped", "EmulatorApp", "build_app"]
+
+_RAW_SEND = "foxapi_emulator.raw_send"
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+# Doc section 6: capability names in their fixed order, with the block type each stands for.
+_CAPABILITIES = (
+    ("text", "text"),
+    ("vision", "image_url"),
+    ("video", "video_url"),
+    ("audio", "audio_url"),
+    ("file", "file_url"),
+)
+# Doc section 2.5: text/vision/video tasks are task-llmrouter-*, messages and audio task-llm-*.
+_ID_PREFIX = {"messages": "task-llm", "audio": "task-llm"}
+
+
+class ConnectionDropped(Exception):
+    """Raised inside the app when a ``drop_after_submit`` fault drops the connection.
+
+    Over a socket the emulator closes the connection itself and swallows this; over
+    ``httpx.ASGITransport`` it reaches the client, which is how an in-process test sees the drop.
+    """
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"connection dropped after creating task {task_id}")
+        self.task_id = task_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.task_id,))
+
+
+class EmulatorApp(Starlette):
+    """Starlette app that remembers the server's own ``send`` for each request.
+
+    Dropping a connection without a response is not expressible in ASGI: uvicorn answers 500 to
+    an app that raises before responding (``uvicorn/protocols/http/h11_impl.py`` ``run_asgi``).
+    uvicorn's ``send`` is a bound method of its request cycle, whose ``transport`` can be closed;
+    Starlette wraps ``send`` on the way in, so the original is kept in the scope here.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        scope[_RAW_SEND] = send
+        try:
+            await super().__call__(scope, receive, send)
+        except ConnectionDropped:
+            if not scope.get("foxapi_emulator.dropped"):
+                raise
+
+
+async def drop_connection(scope: Scope, *, flush: bool) -> bool:
+    """Close the client connection of ``scope`` under the server's feet.
+
+    ``flush=True`` sends what was already written first (a stream cut after some chunks);
+    ``False`` aborts. Returns ``False`` when there is no socket to close (``ASGITransport``).
+    """
+    owner = getattr(scope.get(_RAW_SEND), "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if not isinstance(transport, asyncio.BaseTransport):
+        return False
+    scope["foxapi_emulator.dropped"] = True
+    if flush:
+        transport.close()
+    elif isinstance(transport, asyncio.WriteTransport):
+        transport.abort()
+    else:
+        transport.close()
+    # Wait for uvicorn's connection_lost to mark the cycle disconnected: after that its send()
+    # ignores what Starlette still writes (the end of the chunked body, or a 500 for an
+    # exception), so the client sees a cut connection rather than a clean end.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.0
+    # uvicorn exposes no awaitable for it, hence the short polling sleep.
+    while not getattr(owner, "disconnected", True) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
+    return True
+
+
+def _error(
+    status: int,
+    kind: str,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An error response with the doc section 5 body."""
+    error: dict[str, Any] = {"message": message, "type": kind}
+    if code is not None:
+        error["code"] = code
+    if param is not None:
+        error["param"] = param
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+def _fault_response(fault: Fault) -> JSONResponse:
+    body = fault.body if fault.body is not None else error_body(fault.status)
+    return JSONResponse(dict(body), status_code=fault.status, headers=dict(fault.headers))
+
+
+def _violation_response(violation: Violation) -> JSONResponse:
+    return _error(
+        422,
+        "invalid_request_error",
+        f"{violation.message} {violation.fix}",
+        code=violation.code,
+        param=violation.field,
+    )
+
+
+async def _json_body(request: Request) -> dict[str, Any] | Response:
+    """The JSON object body, or a 400 response (doc section 5: bad JSON / Content-Type)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and "json" not in content_type.lower():
+        return _error(
+            400,
+            "invalid_request_error",
+            f"Content-Type must be application/json, got {content_type[:60]!r}.",
+        )
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "invalid_request_error", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_request_error", "The request body must be a JSON object.")
+    return body
+
+
+def _new_id(prefix: str, length: int) -> str:
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+class _Gate:
+    """Pure-ASGI middleware: count, authenticate, tag with ``x-request-id``."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    @staticmethod
+    def _kind(method: str, path: str) -> str | None:
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/v1/llm/generations":
+            return "submit_attempts"
+        if method == "POST" and path == "/v1/chat/completions":
+            return "chat_completions"
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "tasks"]:
+            return "polls"
+        if method == "GET" and len(parts) == 5 and parts[:3] == ["v1", "llm", "generations"]:
+            return "stream_requests" if parts[4] == "stream" else None
+        return None
+
+    def _authorized(self, scope: Scope) -> bool:
+        expected = b"Bearer " + self.emulator.config.api_key.encode()
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.partition(b" ")
+                presented = b"Bearer " + token.strip() if scheme.lower() == b"bearer" else b""
+                return hmac.compare_digest(presented, expected)
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        number = self.emulator.counters.record(method, path, query, self._kind(method, path))
+        request_id = f"req-{number}".encode()
+
+        async def tagged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"x-request-id", request_id)]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        if not self._authorized(scope):
+            # Never echo the presented key (integration bar 4.11).
+            response = _error(
+                401,
+                "authentication_error",
+                "Invalid or missing API key: send 'Authorization: Bearer <key>'.",
+            )
+            await response(scope, receive, tagged_send)
+            return
+        await self.app(scope, receive, tagged_send)
+
+
+class _Handlers:
+    """Route handlers; all state lives on the :class:`Emulator`."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.emu.catalog
+
+    # ---- submit ------------------------------------------------------------------------------
+
+    async def submit(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body
+        emu = self.emu
+        fault = emu.faults.take("submit")
+        if fault is not None and fault.kind == "status":
+            return _fault_response(fault)  # no task created: safe to re-send (doc section 10)
+        if emu.config.validate:
+            violations = check_body(body, catalog=self.catalog)
+            if violations:
+                return _violation_response(violations[0])
+        task = self.create_task(body)
+        if fault is not None and fault.kind == "drop":
+            await drop_connection(request.scope, flush=False)
+            raise ConnectionDropped(task.id)
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+        if body.get("sync") is True:
+            return await self._sync_answer(request, task)
+        return JSONResponse(task.to_wire(None))
+
+    async def _sync_answer(self, request: Request, task: TaskRecord) -> Response:
+        # Doc section 2.4: sync returns a plain ChatCompletion, or (with stream) SSE on the POST,
+        # framed with the named events of the stream endpoint (section 10).
+        if task.stream:
+            stream_fault = self.emu.faults.take("stream", lambda f: f.kind != "status")
+            return self._sse(request, task, 0, stream_fault)
+        await sleep_until(task.finished_at, self.emu.clock)
+        if task.failure is not None:
+            return _error(
+                500, "server_error", task.failure.get("message", ""), code=task.failure.get("code")
+            )
+        return JSONResponse(task.completion)
+
+    def create_task(self, body: dict[str, Any]) -> TaskRecord:
+        """Create, store and count a task for an accepted submit body."""
+        emu = self.emu
+        cfg = emu.config
+        try:
+            form: str = detect_form(body)
+        except FormDetectionError:
+            form = "messages" if "messages" in body else "text"
+        model = body.get("model")
+        model_name = model if isinstance(model, str) else ""
+        spec = self.catalog.get(model_name)
+        answer = respond(body, thinking=bool(spec and spec.thinking), answer_words=cfg.answer_words)
+        created = int(time.time())
+        completion_id = _new_id("chatcmpl-", 24)
+        pieces = chunks(
+            answer, chunk_size=cfg.chunk_size, completion_id=completion_id, created=created
+        )
+        # Serialized once: every replay of the stream sends the very same bytes (doc section 4).
+        data = [encode(piece) for piece in pieces]
+        failure_fault = emu.faults.take("task")
+        failure = None
+        if failure_fault is not None:
+            failure = {
+                "code": failure_fault.code,
+                "message": failure_fault.message,
+                "type": "task_error",
+            }
+        prefix = f"{_ID_PREFIX.get(form, 'task-llmrouter')}-{created}-"
+        with emu.lock:
+            task_id = _new_id(prefix, 8)
+            while task_id in emu.tasks:
+                task_id = _new_id(prefix, 8)
+            task = TaskRecord(
+                id=task_id,
+                form=form,
+                model=model_name,
+                created=created,
+                stream=body.get("stream") is True,
+                request=body,
+                answer=answer,
+                completion=completion(answer, completion_id=completion_id, created=created),
+                chunk_data=data,
+                chunk_events=[chunk_event(d) for d in data],
+                submitted_at=emu.clock(),
+                processing_delay=max(0.0, cfg.processing_delay),
+                chunk_delay=max(0.0, cfg.chunk_delay),
+                credits_reserved=max(1, -(-answer.usage.total_tokens // 500)),
+                failure=failure,
+                fail_after=len(data) // 2,
+            )
+            emu.tasks[task_id] = task
+        emu.counters.add_submit()
+        return task
+
+    # ---- poll --------------------------------------------------------------------------------
+
+    async def get_task(self, request: Request) -> Response:
+        emu = self.emu
+        task_id = request.path_params["task_id"]
+        task = emu.tasks.get(task_id)
+        now = emu.clock()
+        completed = task is not None and task.status(now) == "completed"
+        # null_results only applies to a poll that would answer completed (doc section 3 quirk).
+        fault = emu.faults.take("poll", lambda f: f.kind == "status" or completed)
+        if fault is not None and fault.kind == "status":
+            return _fault_response(fault)
+        if task is None:
+            return _error(404, "not_found", f"Task {task_id[:80]} not found.")
+        null_results = fault is not None and fault.kind == "null_results"
+        return JSONResponse(task.to_wire(now, null_results=null_results))
+
+    # ---- stream ------------------------------------------------------------------------------
+
+    async def stream(self, request: Request) -> Response:
+        emu = self.emu
+        task_id = request.path_params["task_id"]
+        raw_offset = request.query_params.get("offset", "0")
+        if not raw_offset.isdigit():
+            return _error(
+                400,
+                "invalid_request_error",
+                f"offset must be a non-negative integer, got {raw_offset[:40]!r}.",
+                param="offset",
+            )
+        task = emu.tasks.get(task_id)
+        now = emu.clock()
+        servable = (
+            task is not None and task.stream and not task.stream_expired(now, emu.config.stream_ttl)
+        )
+        fault = emu.faults.take("stream", lambda f: f.kind == "status" or servable)
+        if fault is not None and fault.kind == "status":
+            return _fault_response(fault)
+        if task is None:
+            return _error(404, "not_found", f"Task {task_id[:80]} not found.")
+        if not task.stream:
+            # Doc section 10: 400 for a task not submitted with stream=true.
+            return _error(
+                400,
+                "invalid_request_error",
+                f"Task {task_id} was not submitted with stream=true; poll GET /v1/tasks/{task_id}.",
+            )
+        if not servable:
+            # Doc section 4: chunks are kept ~15 min; afterwards only GET /v1/tasks has the result.
+            return _error(
+                404,
+                "not_found",
+                f"The stream of task {task_id} has expired; get the result from "
+                f"GET /v1/tasks/{task_id}.",
+            )
+        start = int(raw_offset) if emu.config.honour_offset else 0
+        return self._sse(request, task, start, fault)
+
+    def _sse(
+        self, request: Request, task: TaskRecord, start: int, fault: Fault | None
+    ) -> StreamingResponse:
+        scope = request.scope
+
+        async def cut() -> bool:
+            return await drop_connection(scope, flush=True)
+
+        body = task_events(
+            task,
+            start=start,
+            fault=fault,
+            clock=self.emu.clock,
+            heartbeat=self.emu.config.heartbeat_interval,
+            on_cut=cut,
+        )
+        return StreamingResponse(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+    # ---- configs -----------------------------------------------------------------------------
+
+    async def configs(self, request: Request) -> Response:
+        data = [
+            {
+                "id": spec.name,
+                "object": "model",
+                "capabilities": [
+                    cap for cap, block in _CAPABILITIES if block in spec.content_types
+                ],
+            }
+            for spec in self.catalog
+            if spec.takes_messages
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    # ---- OpenAI-compatible chat --------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body
+        emu = self.emu
+        fault = emu.faults.take("chat")
+        if fault is not None:
+            return _fault_response(fault)
+        messages, model = body.get("messages"), body.get("model")
+        if not isinstance(model, str) or not model:
+            return _error(422, "invalid_request_error", "model is required.", param="model")
+        if not isinstance(messages, list) or not messages:
+            return _error(
+                422, "invalid_request_error", "messages must be a non-empty list.", param="messages"
+            )
+        cfg = emu.config
+        spec = self.catalog.get(model)
+        answer = respond(body, thinking=bool(spec and spec.thinking), answer_words=cfg.answer_words)
+        created = int(time.time())
+        completion_id = _new_id("chatcmpl-", 24)
+        if body.get("stream") is not True:
+            n = len(answer.content.split()) + len(answer.reasoning.split())
+            await asyncio.sleep(max(0.0, cfg.processing_delay + max(0, n - 1) * cfg.chunk_delay))
+            result = completion(
+                answer, completion_id=completion_id, created=created, include_reasoning=True
+            )
+            return JSONResponse(result)
+        pieces = chunks(
+            answer, chunk_size=cfg.chunk_size, completion_id=completion_id, created=created
+        )
+        options = body.get("stream_options")
+        if isinstance(options, Mapping) and options.get("include_usage") is True:
+            # OpenAI: a last chunk with empty choices carries the usage.
+            pieces.append(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": answer.model,
+                    "choices": [],
+                    "usage": usage_dict(answer),
+                }
+            )
+        frames = [b"data: " + encode(piece) + b"\n\n" for piece in pieces]
+        events = chat_events(
+            frames, first_delay=max(0.0, cfg.processing_delay), chunk_delay=cfg.chunk_delay
+        )
+        return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    kind = "not_found" if status == 404 else "invalid_request_error"
+    message = f"No route {request.method} {request.url.path}." if status in (404, 405) else ""
+    return _error(status, kind, message or str(exc))
+
+
+def build_app(emulator: Emulator) -> EmulatorApp:
+    """The Starlette app serving ``emulator``."""
+    handlers = _Handlers(emulator)
+    routes = [
+        Route("/v1/llm/generations", handlers.submit, methods=["POST"]),
+        Route("/v1/tasks/{task_id}", handlers.get_task, methods=["GET"]),
+        Route("/v1/llm/generations/{task_id}/stream", handlers.stream, methods=["GET"]),
+        Route("/v1/configs/llm_generations_models", handlers.configs, methods=["GET"]),
+        Route("/v1/chat/completions", handlers.chat, methods=["POST"]),
+    ]
+    return EmulatorApp(
+        routes=routes,
+        middleware=[Middleware(_Gate, emulator=emulator)],
+        exception_handlers={HTTPException: _http_exception},
+    )
