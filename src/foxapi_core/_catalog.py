@@ -661,12 +661,11 @@ def _mb(size: int) -> str:
 class _Check:
     """State of one :func:`check_body` run."""
 
-    __slots__ = ("catalog", "label", "out", "sizes", "spec")
+    __slots__ = ("catalog", "label", "out", "sizes")
 
-    def __init__(self, catalog: Catalog, label: str, spec: ModelSpec | None) -> None:
+    def __init__(self, catalog: Catalog, label: str) -> None:
         self.catalog = catalog
         self.label = label
-        self.spec = spec
         self.out: list[Violation] = []
         # Characters per top-level field, for the body-size rule (2.1).
         self.sizes: dict[str, int] = {}
@@ -717,7 +716,7 @@ def check_body(
     model = body.get("model")
     name = model if isinstance(model, str) and model else None
     spec = catalog.get(name) if name is not None else None
-    check = _Check(catalog, name or "this request", spec)
+    check = _Check(catalog, name or "this request")
     if name is None:
         check.invalid(
             "model",

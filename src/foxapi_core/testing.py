@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -39,10 +40,18 @@ def foxapi_emulator_server() -> Iterator[RunningEmulator]:
 
 @pytest.fixture
 def foxapi_emulator(foxapi_emulator_server: RunningEmulator) -> Iterator[RunningEmulator]:
-    """The session's emulator, with tasks, counters, faults and settings reset for this test."""
-    foxapi_emulator_server.emulator.reset()
-    yield foxapi_emulator_server
-    foxapi_emulator_server.emulator.reset()
+    """The session's emulator, with tasks, counters, faults and settings reset for this test.
+
+    A test may change ``foxapi_emulator.emulator.config`` freely: it is restored afterwards.
+    """
+    emulator = foxapi_emulator_server.emulator
+    initial = dataclasses.replace(emulator.config)
+    emulator.reset()
+    try:
+        yield foxapi_emulator_server
+    finally:
+        emulator.config = initial
+        emulator.reset()
 
 
 @pytest.fixture

@@ -506,7 +506,8 @@ def test_prompt_of_100_001_characters() -> None:
 
 
 def test_system_prompt_limit() -> None:
-    body = {"model": "gpt-5.5", "prompt": "x", "system_prompt": "s" * (MAX_SYSTEM_PROMPT_CHARS + 1)}
+    body: dict[str, Any] = {"model": "gpt-5.5", "prompt": "x"}
+    body["system_prompt"] = "s" * (MAX_SYSTEM_PROMPT_CHARS + 1)
     v = one(check_body(body))
     assert (v.field, v.code) == ("system_prompt", "invalid_request_error")
     body["system_prompt"] = 5

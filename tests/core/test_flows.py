@@ -136,7 +136,9 @@ def error_reply(status: int, **headers: str) -> Reply:
 def test_retryable_status_on_poll_is_retried_once(status: int) -> None:
     clock = Clock()
     replies = iter([error_reply(status), Reply(200, JSON, task_json())])
-    run = drive(get_task_flow(make_ctx(clock), "t1", clock.now + 60), lambda c: next(replies), clock)
+    run = drive(
+        get_task_flow(make_ctx(clock), "t1", clock.now + 60), lambda c: next(replies), clock
+    )
     assert run.error is None
     assert len(run.sent) == 2
     assert len(run.sleeps) == 1
@@ -219,7 +221,9 @@ def test_poll_connection_errors_exhaust_retries() -> None:
 def test_retry_after_is_honoured(headers: dict[str, str], expected: float) -> None:
     clock = Clock()
     replies = iter([error_reply(429, **headers), Reply(200, JSON, task_json())])
-    run = drive(get_task_flow(make_ctx(clock), "t1", clock.now + 60), lambda c: next(replies), clock)
+    run = drive(
+        get_task_flow(make_ctx(clock), "t1", clock.now + 60), lambda c: next(replies), clock
+    )
     assert run.sleeps == [pytest.approx(expected, abs=0.05)]
 
 
@@ -262,9 +266,7 @@ def test_sixty_second_task_needs_at_most_fifteen_polls() -> None:
     def server(cmd: Any) -> Reply:
         done = clock.now - start >= 60.0
         if done:
-            return Reply(
-                200, JSON, task_json("completed", results=[completion_json()])
-            )
+            return Reply(200, JSON, task_json("completed", results=[completion_json()]))
         return Reply(200, JSON, task_json("processing"))
 
     flow = wait_flow(make_ctx(clock), "t1", start + 900, first_delay=0.5)
@@ -362,7 +364,7 @@ class SSEServer:
                     parts = parts[: self.cut_after]
                 else:
                     parts.append(f'event: done\ndata: {{"total_chunks": {len(self.chunks)}}}\n\n')
-                raw = ": ping\n\n".encode() + "".join(parts).encode()
+                raw = b": ping\n\n" + "".join(parts).encode()
                 self.pending = [
                     raw[i : i + self.read_size] for i in range(0, len(raw), self.read_size)
                 ]
@@ -419,7 +421,7 @@ def test_error_event_raises_stream_error_with_offset() -> None:
         if isinstance(cmd, Send):
             return Reply(200, {})
         if isinstance(cmd, ReadStream):
-            data = f"event: chunk\ndata: {ALL[0]}\n\nevent: error\ndata: {{\"message\": \"boom\"}}\n\n"
+            data = f'event: chunk\ndata: {ALL[0]}\n\nevent: error\ndata: {{"message": "boom"}}\n\n'
             server.sent = getattr(server, "sent", 0) + 1  # type: ignore[attr-defined]
             return data.encode() if server.sent == 1 else b""  # type: ignore[attr-defined]
         return None

@@ -36,40 +36,12 @@ _INT = re.compile(r"(?<![\w.])-?\d+(?![\w]|\.\d)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 _FILLER = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
-_VOCABULARY = [
-    "amber",
-    "birch",
-    "cedar",
-    "delta",
-    "ember",
-    "fjord",
-    "glade",
-    "harbor",
-    "island",
-    "jasper",
-    "kestrel",
-    "lagoon",
-    "meadow",
-    "nectar",
-    "orchid",
-    "pebble",
-    "quartz",
-    "river",
-    "saffron",
-    "thistle",
-    "umber",
-    "valley",
-    "willow",
-    "yarrow",
-    "zephyr",
-    "breeze",
-    "canyon",
-    "dune",
-    "echo",
-    "forest",
-    "grove",
-    "hollow",
-]
+# Words of the emulated transcriptions, picked by the bytes of a hash of the audio.
+_VOCABULARY = tuple(
+    "amber birch cedar delta ember fjord glade harbor island jasper kestrel lagoon meadow "  # noqa: SIM905
+    "nectar orchid pebble quartz river saffron thistle umber valley willow yarrow zephyr "
+    "breeze canyon dune echo forest grove hollow".split()
+)
 # Sensible strings for property names that structured-output tests commonly use.
 _NAMED_STRINGS = {
     "setup": "Why did the cat sit on the computer?",
@@ -552,9 +524,10 @@ def respond(
     excerpt = _excerpt(inp.last_user_text)
     reasoning = ""
     if thinking:
+        topic = excerpt.rstrip(" .!?") or "an empty prompt"
         reasoning = (
-            f"Thinking about: {excerpt or 'an empty prompt'}. The user wants a reply from "
-            f"{inp.model}; I will answer directly and keep it short."
+            f"Thinking about: {topic}. The user wants a reply from {inp.model}; "
+            "I will answer directly and keep it short."
         )
     functions = _functions(body)
     tool_calls: tuple[ToolCall, ...] = ()
