@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -306,12 +307,26 @@ def submit_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> F
     return task
 
 
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def check_task_id(task_id: str) -> str:
+    """Refuse a task id that could change the URL it is put into (``../``, ``?``, ``/``)."""
+    if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
+        raise RequestValidationError(
+            f"{task_id!r} is not a FoxAPI task id (letters, digits, '-', '_', '.').",
+            field="task_id",
+            fix="pass the id returned by submit(), e.g. 'task-llm-1776874481-rj6bs3yb'",
+        )
+    return task_id
+
+
 def get_task_flow(
     ctx: FlowContext, task_id: str, deadline: float, *, sync_upstream: bool = False
 ) -> Flow[Task]:
     """``GET /v1/tasks/{task_id}``."""
     ctx.config.require_key()
-    ctx.task_id = task_id
+    ctx.task_id = check_task_id(task_id)
     params = {"sync_upstream": "true"} if sync_upstream else None
     reply = yield from send_flow(ctx, Send("GET", f"/v1/tasks/{task_id}", params=params), deadline)
     task: Task = _parse(Task, reply, ctx, "get task")
@@ -656,7 +671,7 @@ def stream_flow(
     ChatCompletion. With ``offset > 0`` the earlier chunks are unknown here, so a server that
     replays from 0 is recognised by ``done``'s ``total_chunks`` instead of by content."""
     ctx.config.require_key()
-    ctx.task_id = task_id
+    ctx.task_id = check_task_id(task_id)
     sink = _Sink(ctx, task_id, ChunkAssembler(), emit, delivered=offset, history_start=offset)
     ctx.delivered = offset
     end = yield from _stream_flow(
@@ -716,7 +731,10 @@ def generate_flow(
     stream = transport == "stream" or thinking
     task = yield from submit_flow(ctx, {**body, "stream": True} if stream else body, deadline)
     sink = _Sink(ctx, task.id, ChunkAssembler(), emit)
-    path = task.stream.url if task.stream else f"{SUBMIT_PATH}/{task.id}/stream"
+    # stream.url is documented as a path relative to the base URL (reference 2.4); anything else
+    # (an absolute URL to another origin) must not receive our key.
+    stream_url = task.stream.url if task.stream else ""
+    path = stream_url if stream_url.startswith("/") else f"{SUBMIT_PATH}/{task.id}/stream"
     if transport == "stream":
         end = yield from _stream_flow(sink, path, deadline, known_prefix=True)
         return (yield from _finish(sink, end, deadline, synthesize=True))

@@ -862,9 +862,11 @@ async def test_drop_after_submit_in_process(aclient: httpx.AsyncClient, emulator
 
 def test_delay_submit_response(server: RunningEmulator, emulator: Emulator) -> None:
     emulator.faults.delay_submit_response(1.0)
-    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=0.2) as c:
-        with pytest.raises(httpx.ReadTimeout):
-            c.post("/v1/llm/generations", json=chat_body())
+    with (
+        httpx.Client(base_url=server.base_url, headers=server.headers, timeout=0.2) as c,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        c.post("/v1/llm/generations", json=chat_body())
     assert emulator.counters.submits == 1
 
 
@@ -873,10 +875,11 @@ def test_cut_stream_then_resume(client: httpx.Client, emulator: Emulator) -> Non
     _, reference = read_stream(client, task["stream"]["url"])
     emulator.faults.cut_stream(after_chunks=2)
     received: list[str] = []
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("GET", task["stream"]["url"]) as response:
-            for line in response.iter_lines():
-                received.append(line)
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        client.stream("GET", task["stream"]["url"]) as response,
+    ):
+        received.extend(response.iter_lines())
     got = [n for n, _ in parse_sse("\n".join(received) + "\n\n") if n != "comment"]
     assert got == ["chunk", "chunk"]
     _, rest = read_stream(client, task["stream"]["url"], offset=2)
@@ -891,9 +894,11 @@ def test_cut_stream_at_zero_and_after_last(client: httpx.Client, emulator: Emula
     for after in (0, total):
         emulator.faults.cut_stream(after_chunks=after)
         lines: list[str] = []
-        with pytest.raises(httpx.RemoteProtocolError):
-            with client.stream("GET", task["stream"]["url"]) as response:
-                lines.extend(response.iter_lines())
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            client.stream("GET", task["stream"]["url"]) as response,
+        ):
+            lines.extend(response.iter_lines())
         events = parse_sse("\n".join(lines) + "\n\n")
         assert len([n for n, _ in events if n == "chunk"]) == after
         assert "done" not in [n for n, _ in events]
@@ -915,9 +920,12 @@ def test_stall_stream(server: RunningEmulator, emulator: Emulator) -> None:
         task = submit_stream(c)
         lines: list[str] = []
         started = time.monotonic()
-        with pytest.raises(httpx.ReadTimeout):
-            with c.stream("GET", task["stream"]["url"], timeout=httpx.Timeout(10, read=0.2)) as r:
-                lines.extend(r.iter_lines())
+        timeout = httpx.Timeout(10, read=0.2)
+        with (
+            pytest.raises(httpx.ReadTimeout),
+            c.stream("GET", task["stream"]["url"], timeout=timeout) as r,
+        ):
+            lines.extend(r.iter_lines())
         assert time.monotonic() - started < 0.9
     assert [n for n, _ in parse_sse("\n".join(lines) + "\n\n")] == ["chunk"]
 
@@ -1089,11 +1097,13 @@ def test_serve_in_thread_starts_fast_and_stops() -> None:
 
 def test_stop_with_an_open_stream(emulator: Emulator) -> None:
     emulator.faults.stall_stream(after_chunks=0, seconds=30)
-    with serve_in_thread(emulator) as running:
-        with httpx.Client(base_url=running.base_url, headers=running.headers) as c:
-            task = submit_stream(c)
-            with c.stream("GET", task["stream"]["url"]) as response:
-                assert response.status_code == 200
-                started = time.monotonic()
-                running.stop()
-                assert time.monotonic() - started < 5
+    with (
+        serve_in_thread(emulator) as running,
+        httpx.Client(base_url=running.base_url, headers=running.headers) as c,
+    ):
+        task = submit_stream(c)
+        with c.stream("GET", task["stream"]["url"]) as response:
+            assert response.status_code == 200
+            started = time.monotonic()
+            running.stop()
+            assert time.monotonic() - started < 5

@@ -15,6 +15,7 @@ A pure-ASGI gate in front of the router counts every request, checks the Bearer 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import secrets
@@ -35,7 +36,7 @@ from .._catalog import Catalog, FormDetectionError, Violation, check_body, detec
 from ._faults import Fault, error_body
 from ._responder import chunks, completion, encode, respond, usage_dict
 from ._state import TaskRecord
-from ._streams import chat_events, chunk_event, sleep_until, task_events
+from ._streams import chat_events, chunk_event, task_events
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -171,6 +172,19 @@ async def _json_body(request: Request) -> dict[str, Any] | Response:
     return body
 
 
+async def _sleep_unless_disconnected(request: Request, seconds: float) -> None:
+    """Sleep, but stop early when the client goes away (it timed out: nobody reads the answer)."""
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    if seconds <= 0:
+        return
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(disconnected(), timeout=seconds)
+
+
 def _new_id(prefix: str, length: int) -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
@@ -260,7 +274,7 @@ class _Handlers:
             await drop_connection(request.scope, flush=False)
             raise ConnectionDropped(task.id)
         if fault is not None and fault.kind == "delay":
-            await asyncio.sleep(fault.seconds)
+            await _sleep_unless_disconnected(request, fault.seconds)
         if body.get("sync") is True:
             return await self._sync_answer(request, task)
         return JSONResponse(task.to_wire(None))
@@ -271,7 +285,7 @@ class _Handlers:
         if task.stream:
             stream_fault = self.emu.faults.take("stream", lambda f: f.kind != "status")
             return self._sse(request, task, 0, stream_fault)
-        await sleep_until(task.finished_at, self.emu.clock)
+        await _sleep_unless_disconnected(request, task.finished_at - self.emu.clock())
         if task.failure is not None:
             return _error(
                 500, "server_error", task.failure.get("message", ""), code=task.failure.get("code")
@@ -448,7 +462,9 @@ class _Handlers:
         completion_id = _new_id("chatcmpl-", 24)
         if body.get("stream") is not True:
             n = len(answer.content.split()) + len(answer.reasoning.split())
-            await asyncio.sleep(max(0.0, cfg.processing_delay + max(0, n - 1) * cfg.chunk_delay))
+            await _sleep_unless_disconnected(
+                request, cfg.processing_delay + max(0, n - 1) * cfg.chunk_delay
+            )
             result = completion(
                 answer, completion_id=completion_id, created=created, include_reasoning=True
             )

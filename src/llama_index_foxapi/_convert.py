@@ -1,0 +1,322 @@
+"""Conversions between LlamaIndex's chat types and the OpenAI chat format ``foxapi_core`` takes.
+
+Outbound: :func:`to_openai_messages` turns ``ChatMessage`` objects (with their ``TextBlock``,
+``ImageBlock``, ``AudioBlock``, ``VideoBlock``, ``DocumentBlock``, ``ThinkingBlock`` and
+``ToolCallBlock`` blocks) into OpenAI chat dicts; ``foxapi_core._routing.build_body`` then picks the
+request form and shapes the wire body, and the client checks it against the model catalog. Nothing
+here knows a model rule: media go out as FoxAPI's own ``*_url`` blocks (URL or data URI) and the
+core decides whether the model takes them.
+
+Inbound: :func:`message_from_completion` builds the assistant ``ChatMessage`` of a core
+``ChatCompletion`` with the blocks llama-index-llms-openai produces,
+``[ThinkingBlock?, TextBlock, ToolCallBlock*]``; :func:`tool_selections` reads them back as
+``ToolSelection`` objects for agents.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from foxapi_core import ChatCompletion, Usage
+from foxapi_core._media import (
+    AUDIO_MIME,
+    audio_format_from_mime,
+    data_uri_from_bytes,
+    image_mime_from_bytes,
+    sniff_audio_format,
+)
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+__all__ = [
+    "ReasoningHistory",
+    "message_from_completion",
+    "parse_tool_kwargs",
+    "to_openai_messages",
+    "tool_selections",
+    "usage_kwargs",
+]
+
+logger = logging.getLogger(__name__)
+
+ReasoningHistory = Literal["tool_calls", "all", "none"]
+"""Which assistant turns send their ``ThinkingBlock`` back as ``reasoning_content``:
+``"tool_calls"`` (thinking models' tool-call turns, which kimi-k2.6 requires), ``"all"`` (every
+assistant turn that has one, any model) or ``"none"``."""
+
+# LlamaIndex roles -> OpenAI chat roles (the messages form takes the OpenAI roles, protocol 2.2).
+_ROLES: Mapping[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "developer",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    MessageRole.FUNCTION.value: "tool",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+}
+_DEFAULT_VIDEO_MIME = "video/mp4"
+_DEFAULT_DOCUMENT_MIME = "application/pdf"
+
+
+# --- outbound ------------------------------------------------------------------------------------
+
+
+def _url_block(kind: str, url: str) -> dict[str, Any]:
+    return {"type": kind, kind: {"url": url}}
+
+
+def _image_url(block: ImageBlock) -> str:
+    if block.url is not None and block.image is None and block.path is None:
+        return str(block.url)
+    raw = block.resolve_image().read()
+    mime = block.image_mimetype or image_mime_from_bytes(raw[:64]) or "image/png"
+    return data_uri_from_bytes(raw, mime)
+
+
+def _audio_url(block: AudioBlock) -> str:
+    if block.url is not None and block.audio is None and block.path is None:
+        return str(block.url)
+    # AudioBlock.audio holds base64 after validation; resolve_audio() gives the raw bytes.
+    raw = block.resolve_audio().read()
+    fmt = (block.format or "").lower().lstrip(".")
+    if fmt not in AUDIO_MIME:
+        fmt = audio_format_from_mime(f"audio/{fmt}") or sniff_audio_format(raw[:64]) or fmt
+    mime = AUDIO_MIME.get(fmt) or (f"audio/{fmt}" if fmt else "audio/wav")
+    return data_uri_from_bytes(raw, mime)
+
+
+def _video_url(block: VideoBlock) -> str:
+    if block.url is not None and block.video is None and block.path is None:
+        return str(block.url)
+    raw = block.resolve_video().read()
+    return data_uri_from_bytes(raw, block.video_mimetype or _DEFAULT_VIDEO_MIME)
+
+
+def _document_url(block: DocumentBlock) -> str:
+    if block.url is not None and block.data is None and block.path is None:
+        return str(block.url)
+    raw = block.resolve_document().read()
+    return data_uri_from_bytes(raw, block.document_mimetype or _DEFAULT_DOCUMENT_MIME)
+
+
+def _content_block(block: Any) -> dict[str, Any] | None:
+    """One LlamaIndex content block as an OpenAI/FoxAPI content block (None: not content)."""
+    if isinstance(block, TextBlock):
+        return {"type": "text", "text": block.text}
+    if isinstance(block, ImageBlock):
+        return _url_block("image_url", _image_url(block))
+    if isinstance(block, AudioBlock):
+        return _url_block("audio_url", _audio_url(block))
+    if isinstance(block, VideoBlock):
+        return _url_block("video_url", _video_url(block))
+    if isinstance(block, DocumentBlock):
+        return _url_block("file_url", _document_url(block))
+    if isinstance(block, (ThinkingBlock, ToolCallBlock, CachePoint)):
+        return None  # reasoning and tool calls are message fields; cache points have no meaning
+    raise TypeError(
+        f"FoxAPI cannot send a {type(block).__name__} content block; use TextBlock, ImageBlock, "
+        "AudioBlock, VideoBlock or DocumentBlock."
+    )
+
+
+def _tool_call_dict(block: ToolCallBlock, index: int) -> dict[str, Any]:
+    kwargs = block.tool_kwargs
+    arguments = kwargs if isinstance(kwargs, str) else json.dumps(kwargs, ensure_ascii=False)
+    return {
+        "id": block.tool_call_id or f"call_{index}",
+        "type": "function",
+        "function": {"name": block.tool_name, "arguments": arguments},
+    }
+
+
+def _legacy_tool_calls(calls: Iterable[Any]) -> list[dict[str, Any]]:
+    """``additional_kwargs["tool_calls"]`` as dicts (openai objects, pydantic models or dicts)."""
+    result: list[dict[str, Any]] = []
+    for call in calls:
+        if hasattr(call, "model_dump"):
+            call = call.model_dump(exclude_none=True)
+        if isinstance(call, Mapping):
+            function = dict(call.get("function") or {})
+            arguments = function.get("arguments")
+            if not isinstance(arguments, str):
+                function["arguments"] = json.dumps(arguments or {}, ensure_ascii=False)
+            result.append(
+                {
+                    "id": call.get("id", ""),
+                    "type": call.get("type", "function"),
+                    "function": function,
+                }
+            )
+    return result
+
+
+def _text_of(blocks: Sequence[Any]) -> str:
+    return "\n".join(block.text for block in blocks if isinstance(block, TextBlock))
+
+
+def _to_openai_message(
+    message: ChatMessage, *, reasoning: ReasoningHistory, thinking_model: bool
+) -> dict[str, Any]:
+    role = _ROLES.get(str(message.role.value), "user")
+    extra = message.additional_kwargs
+    if role == "tool":
+        return {
+            "role": "tool",
+            "tool_call_id": str(extra.get("tool_call_id") or extra.get("name") or ""),
+            "content": _text_of(message.blocks),
+        }
+    content = [part for b in message.blocks if (part := _content_block(b)) is not None]
+    result: dict[str, Any] = {"role": role}
+    if all(part["type"] == "text" for part in content):
+        result["content"] = "\n".join(part["text"] for part in content)
+    else:
+        result["content"] = content
+    if role != "assistant":
+        return result
+    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    tool_calls = [_tool_call_dict(b, i) for i, b in enumerate(calls)]
+    if not tool_calls and extra.get("tool_calls"):
+        tool_calls = _legacy_tool_calls(extra["tool_calls"])
+    if tool_calls:
+        result["tool_calls"] = tool_calls
+        if result["content"] == "":
+            result["content"] = None  # OpenAI semantics: a tool-call-only turn has no content
+    send_reasoning = reasoning == "all" or (
+        reasoning == "tool_calls" and thinking_model and bool(tool_calls)
+    )
+    if send_reasoning:
+        # llama_index#18828: dropping the reasoning of tool-call turns makes thinking models
+        # (kimi-k2.6) refuse the history with a 400.
+        thoughts = [b.content for b in message.blocks if isinstance(b, ThinkingBlock) and b.content]
+        text = "".join(thoughts) or extra.get("reasoning_content")
+        if text:
+            result["reasoning_content"] = text
+    return result
+
+
+def to_openai_messages(
+    messages: Sequence[ChatMessage],
+    *,
+    reasoning: ReasoningHistory = "tool_calls",
+    thinking_model: bool = False,
+) -> list[dict[str, Any]]:
+    """OpenAI chat-format dicts of LlamaIndex messages, for ``foxapi_core._routing.build_body``.
+
+    Args:
+        messages: The conversation.
+        reasoning: Which assistant turns carry their ``ThinkingBlock`` as ``reasoning_content``.
+        thinking_model: Whether the target model is a thinking model (catalog ``thinking``).
+
+    Raises:
+        TypeError: A block FoxAPI cannot carry (e.g. a ``CitationBlock``).
+
+    Example:
+        >>> to_openai_messages([ChatMessage(role="user", content="Hi")])
+        [{'role': 'user', 'content': 'Hi'}]
+    """
+    return [
+        _to_openai_message(m, reasoning=reasoning, thinking_model=thinking_model)
+        for m in messages
+    ]
+
+
+# --- inbound -------------------------------------------------------------------------------------
+
+
+def parse_tool_kwargs(arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Tool arguments as a dict; partial JSON (a stream cut mid-call) is completed if possible."""
+    if isinstance(arguments, Mapping):
+        return dict(arguments)
+    if not arguments:
+        return {}
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        try:
+            parsed = parse_partial_json(arguments)
+        except (ValueError, TypeError):
+            return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _final_tool_kwargs(arguments: str) -> dict[str, Any] | str:
+    """Complete arguments as a dict; text that is not a JSON object stays a string."""
+    try:
+        parsed = json.loads(arguments) if arguments else {}
+    except ValueError:
+        return arguments
+    return parsed if isinstance(parsed, dict) else arguments
+
+
+def message_from_completion(completion: ChatCompletion) -> ChatMessage:
+    """The assistant ``ChatMessage`` of a completion: ``[ThinkingBlock?, TextBlock,
+    ToolCallBlock*]``, the shape llama-index-llms-openai gives; ``.content`` is the answer only.
+    """
+    wire = completion.message
+    blocks: list[Any] = []
+    if wire.reasoning_content:
+        tokens = completion.usage.reasoning_tokens if completion.usage else None
+        blocks.append(ThinkingBlock(content=wire.reasoning_content, num_tokens=tokens))
+    blocks.append(TextBlock(text=wire.content or ""))
+    for call in wire.tool_calls or ():
+        blocks.append(
+            ToolCallBlock(
+                tool_call_id=call.id or None,
+                tool_name=call.function.name,
+                tool_kwargs=_final_tool_kwargs(call.function.arguments),
+            )
+        )
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
+    """Token counts under the keys llama-index-llms-openai uses (plus ``reasoning_tokens``)."""
+    if usage is None:
+        return {}
+    counts: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.reasoning_tokens is not None:
+        counts["reasoning_tokens"] = usage.reasoning_tokens
+    return counts
+
+
+def tool_selections(message: ChatMessage) -> list[ToolSelection]:
+    """The tool calls of an assistant message (``ToolCallBlock``\\ s, else the legacy
+    ``additional_kwargs["tool_calls"]``) as ``ToolSelection``\\ s."""
+    blocks = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if blocks:
+        return [
+            ToolSelection(
+                tool_id=b.tool_call_id or "",
+                tool_name=b.tool_name,
+                tool_kwargs=parse_tool_kwargs(b.tool_kwargs),
+            )
+            for b in blocks
+        ]
+    return [
+        ToolSelection(
+            tool_id=str(call.get("id") or ""),
+            tool_name=str(call["function"].get("name") or ""),
+            tool_kwargs=parse_tool_kwargs(call["function"].get("arguments")),
+        )
+        for call in _legacy_tool_calls(message.additional_kwargs.get("tool_calls") or ())
+    ]
