@@ -27,6 +27,7 @@ from foxapi_core.emulator import (
     serve_in_thread,
 )
 
+Body = dict[str, Any]
 KEY = "sk-emulator"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MAGIC_TOOL = {
@@ -51,7 +52,7 @@ def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
 
 
-def chat_body(text: str = "Say hello to the fox.", model: str = "gpt-5.5", **extra: Any) -> dict:
+def chat_body(text: str = "Say hello to the fox.", model: str = "gpt-5.5", **extra: Any) -> Body:
     return {"model": model, "messages": user(text), **extra}
 
 
@@ -86,7 +87,7 @@ def wait_terminal(client: httpx.Client, task_id: str, limit: float = 5.0) -> dic
     """Poll until the task is completed or failed (bounded)."""
     deadline = time.monotonic() + limit
     while True:
-        task = client.get(f"/v1/tasks/{task_id}").json()
+        task: Body = client.get(f"/v1/tasks/{task_id}").json()
         if task["status"] in ("completed", "failed") or time.monotonic() > deadline:
             return task
         time.sleep(0.01)
@@ -244,7 +245,7 @@ FORMS = [
 
 @pytest.mark.parametrize(("body", "prefix", "expected"), FORMS)
 async def test_submit_then_poll_every_form(
-    aclient: httpx.AsyncClient, emulator: Emulator, body: dict, prefix: str, expected: str
+    aclient: httpx.AsyncClient, emulator: Emulator, body: Body, prefix: str, expected: str
 ) -> None:
     submitted = await aclient.post("/v1/llm/generations", json=body)
     assert submitted.status_code == 200
@@ -322,26 +323,32 @@ async def test_messages_blocks_are_mentioned(aclient: httpx.AsyncClient) -> None
     assert "Transcript of the audio (" in text and "bytes)" in text
 
 
-def test_lifecycle_follows_the_clock() -> None:
+async def test_lifecycle_follows_the_clock(aclient: httpx.AsyncClient, emulator: Emulator) -> None:
     clock = FakeClock()
-    emu = Emulator(processing_delay=1.0, chunk_delay=0.1)
-    emu.clock = clock
+    emulator.clock = clock
+    emulator.config.processing_delay = 1.0
+    emulator.config.chunk_delay = 0.1
+    task = (await aclient.post("/v1/llm/generations", json=chat_body())).json()
+    last_chunk_at = 1001.0 + 0.1 * (emulator.tasks[task["id"]].total_chunks - 1)
+    seen = []
+    for now in (1000.0, 1000.6, last_chunk_at - 0.01, last_chunk_at):
+        clock.now = now
+        polled = (await aclient.get(f"/v1/tasks/{task['id']}")).json()
+        seen.append((polled["status"], polled["progress"], polled["results"] is None))
+    assert seen == [
+        ("pending", 0, True),
+        ("processing", 50, True),
+        ("processing", 50, True),
+        ("completed", 100, False),
+    ]
 
-    async def scenario() -> list[tuple[str, int]]:
-        async with httpx.AsyncClient(
-            transport=emu.transport(), base_url="http://e", headers=AUTH
-        ) as c:
-            task = (await c.post("/v1/llm/generations", json=chat_body())).json()
-            seen = []
-            for now in (1000.0, 1000.6, 1001.0 + 0.1 * (emu.tasks[task["id"]].total_chunks - 1)):
-                clock.now = now
-                polled = (await c.get(f"/v1/tasks/{task['id']}")).json()
-                seen.append((polled["status"], polled["progress"]))
-            return seen
 
-    import asyncio
-
-    assert asyncio.run(scenario()) == [("pending", 0), ("processing", 50), ("completed", 100)]
+async def test_sync_waits_for_the_task(aclient: httpx.AsyncClient, emulator: Emulator) -> None:
+    emulator.config.processing_delay = 0.1
+    started = time.monotonic()
+    response = await aclient.post("/v1/llm/generations", json={**chat_body(), "sync": True})
+    assert time.monotonic() - started >= 0.09
+    assert response.json()["object"] == "chat.completion"
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,7 +385,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("body", "code"), INVALID)
 async def test_validation_422(
-    aclient: httpx.AsyncClient, emulator: Emulator, body: dict, code: str
+    aclient: httpx.AsyncClient, emulator: Emulator, body: Body, code: str
 ) -> None:
     response = await aclient.post("/v1/llm/generations", json=body)
     assert response.status_code == 422
@@ -413,10 +420,10 @@ async def test_validate_false_accepts_anything(
 # --------------------------------------------------------------------------------------------
 
 
-def submit_stream(client: httpx.Client, body: dict | None = None) -> dict[str, Any]:
+def submit_stream(client: httpx.Client, body: Body | None = None) -> Body:
     response = client.post("/v1/llm/generations", json={**(body or chat_body()), "stream": True})
     assert response.status_code == 200
-    task = response.json()
+    task: Body = response.json()
     assert task["stream"] == {"url": f"/v1/llm/generations/{task['id']}/stream"}
     return task
 
@@ -495,6 +502,8 @@ def test_stream_ttl_expiry_404(client: httpx.Client, emulator: Emulator) -> None
     assert expired.json()["error"]["type"] == "not_found"
     # The result is still available by polling (doc section 4).
     assert client.get(f"/v1/tasks/{task['id']}").json()["status"] == "completed"
+    emulator.config.stream_ttl = 0.0
+    assert client.get(submit_stream(client)["stream"]["url"]).status_code == 404
 
 
 def test_stream_of_non_stream_task_400_and_unknown_404(client: httpx.Client) -> None:
@@ -521,7 +530,7 @@ def test_stream_waits_for_chunks_with_heartbeats(client: httpx.Client, emulator:
 
 
 def test_stream_follows_a_producing_task(client: httpx.Client, emulator: Emulator) -> None:
-    emulator.config.chunk_delay = 0.01
+    emulator.config.chunk_delay = 0.05  # the answer takes ~0.25 s to produce
     task = submit_stream(client)
     assert client.get(f"/v1/tasks/{task['id']}").json()["status"] == "processing"
     _, text = read_stream(client, task["stream"]["url"])
@@ -588,7 +597,7 @@ async def test_sync_failed_task_is_an_error(aclient: httpx.AsyncClient, emulator
 # --------------------------------------------------------------------------------------------
 
 
-async def completed_message(client: httpx.AsyncClient, body: dict) -> dict[str, Any]:
+async def completed_message(client: httpx.AsyncClient, body: Body) -> Body:
     task = (await client.post("/v1/llm/generations", json=body)).json()
     assert "id" in task, task
     result = (await client.get(f"/v1/tasks/{task['id']}")).json()["results"][0]

@@ -19,7 +19,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Answer", "ToolCall", "Usage", "chunks", "completion", "respond", "usage_dict"]
+__all__ = [
+    "Answer",
+    "ToolCall",
+    "Usage",
+    "chunks",
+    "completion",
+    "encode",
+    "respond",
+    "usage_dict",
+]
 
 FinishReason = Literal["stop", "length", "tool_calls"]
 
@@ -206,7 +215,7 @@ def _read_prompt_form(body: Mapping[str, Any], into: _Input) -> None:
 def _read(body: Mapping[str, Any]) -> _Input:
     model = body.get("model")
     into = _Input(model=model if isinstance(model, str) else "unknown-model")
-    if "messages" in body:
+    if body.get("messages") is not None:
         _read_messages(body, into)
     else:
         _read_prompt_form(body, into)
@@ -216,10 +225,6 @@ def _read(body: Mapping[str, Any]) -> _Input:
 # --------------------------------------------------------------------------------------------
 # Text helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
 
 
 def _count(text: str) -> int:
@@ -251,8 +256,9 @@ def _data_uri_size(url: str) -> int | None:
     """Decoded byte size of a base64 ``data:`` URI, computed without decoding it."""
     if not url.startswith("data:") or ";base64," not in url[:200]:
         return None
-    payload = url.split(",", 1)[1].strip()
-    return len(payload) * 3 // 4 - payload[-2:].count("=")
+    # Inline media can be 20 MB (doc section 2.1): measure, do not slice a copy.
+    length = len(url) - url.find(",") - 1
+    return max(0, length * 3 // 4 - url[-2:].count("="))
 
 
 def _transcription(url: str) -> str:
@@ -357,8 +363,8 @@ class _SchemaFiller:
             return self.object(schema, depth)
         if kind == "array":
             items = schema.get("items")
-            count = max(1, int(schema.get("minItems", 1)))
-            count = min(count, int(schema.get("maxItems", count)))
+            count = max(1, _as_int(schema.get("minItems"), 1))
+            count = min(count, _as_int(schema.get("maxItems"), count))
             item_schema = items if isinstance(items, Mapping) else {}
             return [self.value(item_schema, name, depth + 1) for _ in range(count)]
         if kind == "integer":
@@ -378,7 +384,9 @@ class _SchemaFiller:
         if not isinstance(props, Mapping):
             return {}
         required = schema.get("required")
-        wanted = set(required) if isinstance(required, Sequence) else set()
+        wanted = (
+            {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
+        )
         lowered = self.text.casefold()
         result: dict[str, Any] = {}
         # Required first, so they get the first numbers and quoted strings of the text.
@@ -418,6 +426,10 @@ class _SchemaFiller:
         if isinstance(max_len, int):
             value = value[:max_len]
         return value
+
+
+def _as_int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _mentions(lowered_text: str, lowered_name: str) -> bool:

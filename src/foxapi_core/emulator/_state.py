@@ -92,7 +92,9 @@ class Counters:
     chat_completions: int = 0
     requests: int = 0
     log: list[RequestRecord] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def record(self, method: str, path: str, query: str, kind: str | None) -> int:
         """Count one incoming request; returns its sequence number (for ``x-request-id``)."""
