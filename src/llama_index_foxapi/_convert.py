@@ -4,8 +4,9 @@ Outbound: :func:`to_openai_messages` turns ``ChatMessage`` objects (with their `
 ``ImageBlock``, ``AudioBlock``, ``VideoBlock``, ``DocumentBlock``, ``ThinkingBlock`` and
 ``ToolCallBlock`` blocks) into OpenAI chat dicts; ``foxapi_core._routing.build_body`` then picks the
 request form and shapes the wire body, and the client checks it against the model catalog. Nothing
-here knows a model rule: media go out as FoxAPI's own ``*_url`` blocks (URL or data URI) and the
-core decides whether the model takes them.
+here knows a model rule: media go out as standard ``image`` / ``audio`` / ``video`` / ``file``
+blocks (URL, or base64 with the mime LlamaIndex knows) and the core builds the FoxAPI blocks and
+decides whether the model takes them.
 
 Inbound: :func:`message_from_completion` builds the assistant ``ChatMessage`` of a core
 ``ChatCompletion`` with the blocks llama-index-llms-openai produces,
@@ -15,19 +16,12 @@ Inbound: :func:`message_from_completion` builds the assistant ``ChatMessage`` of
 
 from __future__ import annotations
 
+import base64
+import io
 import json
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from foxapi_core import ChatCompletion, Usage
-from foxapi_core._media import (
-    AUDIO_MIME,
-    audio_format_from_mime,
-    data_uri_from_bytes,
-    image_mime_from_bytes,
-    sniff_audio_format,
-)
 from llama_index.core.base.llms.types import (
     AudioBlock,
     CachePoint,
@@ -43,6 +37,8 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from foxapi_core import ChatCompletion, Usage
+
 __all__ = [
     "ReasoningHistory",
     "message_from_completion",
@@ -52,7 +48,6 @@ __all__ = [
     "usage_kwargs",
 ]
 
-logger = logging.getLogger(__name__)
 
 ReasoningHistory = Literal["tool_calls", "all", "none"]
 """Which assistant turns send their ``ThinkingBlock`` back as ``reasoning_content``:
@@ -70,63 +65,50 @@ _ROLES: Mapping[str, str] = {
     MessageRole.CHATBOT.value: "assistant",
     MessageRole.MODEL.value: "assistant",
 }
-_DEFAULT_VIDEO_MIME = "video/mp4"
-_DEFAULT_DOCUMENT_MIME = "application/pdf"
 
 
 # --- outbound ------------------------------------------------------------------------------------
 
 
-def _url_block(kind: str, url: str) -> dict[str, Any]:
-    return {"type": kind, kind: {"url": url}}
+def _media_block(kind: str, url: Any, b64: Any, mime: str | None, **extra: Any) -> dict[str, Any]:
+    """A LangChain-v1-style standard block; ``build_body`` turns it into the FoxAPI block (it
+    sniffs and canonicalises mimes, so no media rule lives here)."""
+    if b64 is None:
+        return {"type": kind, "url": str(url)}
+    block = {"type": kind, "base64": b64.read().decode("ascii"), **extra}
+    if mime:
+        block["mime_type"] = mime
+    return block
 
 
-def _image_url(block: ImageBlock) -> str:
-    if block.url is not None and block.image is None and block.path is None:
-        return str(block.url)
-    raw = block.resolve_image().read()
-    mime = block.image_mimetype or image_mime_from_bytes(raw[:64]) or "image/png"
-    return data_uri_from_bytes(raw, mime)
-
-
-def _audio_url(block: AudioBlock) -> str:
-    if block.url is not None and block.audio is None and block.path is None:
-        return str(block.url)
-    # AudioBlock.audio holds base64 after validation; resolve_audio() gives the raw bytes.
-    raw = block.resolve_audio().read()
-    fmt = (block.format or "").lower().lstrip(".")
-    if fmt not in AUDIO_MIME:
-        fmt = audio_format_from_mime(f"audio/{fmt}") or sniff_audio_format(raw[:64]) or fmt
-    mime = AUDIO_MIME.get(fmt) or (f"audio/{fmt}" if fmt else "audio/wav")
-    return data_uri_from_bytes(raw, mime)
-
-
-def _video_url(block: VideoBlock) -> str:
-    if block.url is not None and block.video is None and block.path is None:
-        return str(block.url)
-    raw = block.resolve_video().read()
-    return data_uri_from_bytes(raw, block.video_mimetype or _DEFAULT_VIDEO_MIME)
-
-
-def _document_url(block: DocumentBlock) -> str:
-    if block.url is not None and block.data is None and block.path is None:
-        return str(block.url)
-    raw = block.resolve_document().read()
-    return data_uri_from_bytes(raw, block.document_mimetype or _DEFAULT_DOCUMENT_MIME)
+def _by_url(block: Any, data: Any) -> bool:
+    return block.url is not None and data is None and block.path is None
 
 
 def _content_block(block: Any) -> dict[str, Any] | None:
-    """One LlamaIndex content block as an OpenAI/FoxAPI content block (None: not content)."""
+    """One LlamaIndex content block as an OpenAI-format content block (None: not content).
+
+    Blocks with a URL keep it (nothing is downloaded); bytes and paths go inline as base64,
+    which LlamaIndex already holds (``resolve_*(as_base64=True)`` does not re-encode).
+    """
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text}
     if isinstance(block, ImageBlock):
-        return _url_block("image_url", _image_url(block))
+        inline = None if _by_url(block, block.image) else block.resolve_image(as_base64=True)
+        return _media_block("image", block.url, inline, block.image_mimetype)
     if isinstance(block, AudioBlock):
-        return _url_block("audio_url", _audio_url(block))
+        # AudioBlock.audio holds base64 after validation; resolve_audio() reads it either way.
+        inline = None if _by_url(block, block.audio) else block.resolve_audio(as_base64=True)
+        return _media_block("audio", block.url, inline, block.format)
     if isinstance(block, VideoBlock):
-        return _url_block("video_url", _video_url(block))
+        inline = None if _by_url(block, block.video) else block.resolve_video(as_base64=True)
+        return _media_block("video", block.url, inline, block.video_mimetype)
     if isinstance(block, DocumentBlock):
-        return _url_block("file_url", _document_url(block))
+        if _by_url(block, block.data):
+            return _media_block("file", block.url, None, None)
+        raw = block.resolve_document()
+        encoded = io.BytesIO(base64.b64encode(raw.read()))
+        return _media_block("file", None, encoded, block.document_mimetype, filename=block.title)
     if isinstance(block, (ThinkingBlock, ToolCallBlock, CachePoint)):
         return None  # reasoning and tool calls are message fields; cache points have no meaning
     raise TypeError(
@@ -231,8 +213,7 @@ def to_openai_messages(
         [{'role': 'user', 'content': 'Hi'}]
     """
     return [
-        _to_openai_message(m, reasoning=reasoning, thinking_model=thinking_model)
-        for m in messages
+        _to_openai_message(m, reasoning=reasoning, thinking_model=thinking_model) for m in messages
     ]
 
 

@@ -1,4 +1,4 @@
-"""One stream accumulator for ``stream_chat`` and ``astream_chat``: ``ChunkEvent`` -> ``ChatResponse``.
+"""One stream accumulator for ``stream_chat`` and ``astream_chat``: chunk events to responses.
 
 The shape is llama-index-llms-openai's (``OpenAI._stream_chat``): every response's message carries
 the cumulative blocks ``[ThinkingBlock?, TextBlock, ToolCallBlock*]``, ``delta`` is the new
@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from foxapi_core import ChatCompletion, ChunkEvent
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -25,6 +24,8 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+
+from foxapi_core import ChatCompletion, ChunkEvent
 
 from ._convert import message_from_completion, usage_kwargs
 
