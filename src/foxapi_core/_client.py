@@ -7,11 +7,11 @@ drivers only send, read, sleep and hand items over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -49,8 +49,24 @@ T = TypeVar("T")
 RequestLike = GenerationRequest | Mapping[str, Any]
 
 _USER_AGENT = "foxapi-integrations/0.1"
+_MAX_CONNECTIONS = 100
 # Connect-phase failures: the request never reached the server, so even a submit may be re-sent.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+_Keeper = AsyncGenerator[None, None]
+_LoopPool = tuple[httpx.AsyncClient, _Keeper, asyncio.Semaphore]
+
+
+async def _acquire(gate: asyncio.Semaphore, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(gate.acquire(), timeout)
+    except asyncio.TimeoutError:
+        raise httpx.PoolTimeout(f"no free connection within {timeout:g} s") from None
+
+
+def _close_soon(loop: asyncio.AbstractEventLoop, keeper: _Keeper) -> None:
+    loop.create_task(keeper.aclose())
 
 
 class _Result:
@@ -121,10 +137,13 @@ class _ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key=**********)"
 
+    # The clock the flows read; tests replace it (with ``_sleep``) to run long schedules at once.
+    _clock: Callable[[], float] = staticmethod(time.monotonic)
+
     def _context(self) -> FlowContext:
         if self._closed:
             raise ClientClosedError(f"This {type(self).__name__} is closed; create a new one.")
-        return FlowContext(self.config, self.catalog)
+        return FlowContext(self.config, self.catalog, clock=self._clock)
 
     def _deadline(self, ctx: FlowContext, deadline: float | None) -> float:
         return ctx.deadline(deadline)
@@ -137,6 +156,11 @@ class _ClientBase:
             timeout = timeouts.for_sync()
         else:
             timeout = timeouts.for_request()
+        if cmd.timeout is not None:  # what is left of the deadline, decided by the flow
+            limit = cmd.timeout
+            timeout = httpx.Timeout(
+                **{k: limit if v is None else min(v, limit) for k, v in timeout.as_dict().items()}
+            )
         headers = {
             "Authorization": f"Bearer {self.config.require_key()}",
             "User-Agent": _USER_AGENT,
@@ -155,7 +179,7 @@ class _ClientBase:
         return {
             "timeout": self.config.timeouts.for_request(),
             "follow_redirects": False,
-            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            "limits": httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=20),
         }
 
 
@@ -265,6 +289,8 @@ class FoxAPIClient(_ClientBase):
         self._own_http = http_client is None
         self._http = http_client or httpx.Client(**self._http_settings())
 
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+
     # -- the driver --------------------------------------------------------------------------
 
     def _drive(self, flow: Flow[Any], ctx: FlowContext) -> Iterator[Any]:
@@ -305,7 +331,7 @@ class FoxAPIClient(_ClientBase):
                     except httpx.TransportError as exc:
                         reply = _failure(exc)
                 elif type(cmd) is Sleep:
-                    time.sleep(cmd.seconds)
+                    self._sleep(cmd.seconds)
                 elif type(cmd) is CloseStream and response is not None:
                     response.close()
                     response = chunks = None
@@ -318,10 +344,14 @@ class FoxAPIClient(_ClientBase):
             flow.close()
 
     def _run(self, flow: Flow[T], ctx: FlowContext) -> T:
+        # Run the driver to its end rather than returning at the result: a driver abandoned at
+        # its last yield would be closed later with GeneratorExit and log a bogus interruption.
+        result: Any = None
         for item in self._drive(flow, ctx):
             if type(item) is _Result:
-                return item.value  # type: ignore[no-any-return]
-        raise AssertionError("flow ended without a result")  # pragma: no cover
+                result = item
+        assert result is not None, "flow ended without a result"
+        return result.value  # type: ignore[no-any-return]
 
     # -- operations --------------------------------------------------------------------------
 
@@ -443,25 +473,64 @@ class AsyncFoxAPIClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, **settings)
         self._user_http = http_client
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # One pool per event loop, each with a "keeper": an async generator started in that loop,
+        # which the loop's shutdown (asyncio.run calls loop.shutdown_asyncgens()) finalizes while
+        # the loop still runs, closing the pool there. Without it, every finished asyncio.run()
+        # would leave a pool with open sockets behind, pinned by references to its dead loop.
+        # The gate (a semaphore of the pool's size) keeps httpcore's own queue empty: httpcore
+        # matches every queued request against every connection each time one is released, so
+        # with hundreds of concurrent calls its queue costs quadratic time and the calls end in
+        # PoolTimeout (found by tests/core/test_load.py).
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
         self._lock = threading.Lock()
 
-    def _http(self) -> httpx.AsyncClient:
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
+    async def _keeper(self, loop: asyncio.AbstractEventLoop, pool: httpx.AsyncClient) -> _Keeper:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._pools.get(loop, (None,))[0] is pool:
+                    del self._pools[loop]
+            # Driven by hand for a loop that was closed without shutting down its async
+            # generators (see _forget_closed_loops): nothing can be awaited there any more.
+            if not loop.is_closed():
+                await pool.aclose()
+
+    def _forget_closed_loops(self) -> None:
+        with self._lock:
+            closed = [entry[1] for loop, entry in self._pools.items() if loop.is_closed()]
+        for keeper in closed:
+            # Runs the keeper's finally without an event loop (it awaits nothing for a closed
+            # loop), so that it is not finalized later by a loop that can no longer run it.
+            with contextlib.suppress(StopIteration, RuntimeError):
+                keeper.aclose().send(None)
+
+    async def _http(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore | None]:
         if self._user_http is not None:
-            return self._user_http
+            return self._user_http, None  # its limits are the user's business
         loop = asyncio.get_running_loop()
         with self._lock:
-            pool = self._pools.get(loop)
-            if pool is None:
-                pool = self._pools[loop] = httpx.AsyncClient(**self._http_settings())
-        return pool
+            entry = self._pools.get(loop)
+        if entry is not None:
+            return entry[0], entry[2]
+        self._forget_closed_loops()
+        pool = httpx.AsyncClient(**self._http_settings())
+        keeper = self._keeper(loop, pool)
+        # The first step registers the keeper with the running loop; it does not suspend, so no
+        # other task of this loop can create a second pool in between.
+        await keeper.asend(None)
+        gate = asyncio.Semaphore(_MAX_CONNECTIONS)
+        with self._lock:
+            self._pools[loop] = (pool, keeper, gate)
+        return pool, gate
 
     async def _drive(self, flow: Flow[Any], ctx: FlowContext) -> AsyncIterator[Any]:
-        http = self._http()
+        http, gate = await self._http()
         response: httpx.Response | None = None
         chunks: AsyncIterator[bytes] | None = None
+        holding = False  # a slot of the gate, held while a response is open
         reply: Any = None
         try:
             while True:
@@ -482,9 +551,18 @@ class AsyncFoxAPIClient(_ClientBase):
                     if response is not None:
                         await response.aclose()
                         response = chunks = None
+                    if holding:
+                        gate.release()  # type: ignore[union-attr]
+                        holding = False
                     if self._closed:
                         raise ClientClosedError("The client was closed; nothing more was sent.")
                     try:
+                        if gate is not None:
+                            pool_timeout = self.config.timeouts.connect
+                            if cmd.timeout is not None:
+                                pool_timeout = min(pool_timeout, cmd.timeout)
+                            await _acquire(gate, pool_timeout)
+                            holding = True
                         response = await http.send(self._build(http, cmd), stream=True)
                         if cmd.kind == "stream" and response.is_success:
                             chunks = response.aiter_bytes()
@@ -496,24 +574,36 @@ class AsyncFoxAPIClient(_ClientBase):
                             response = None
                     except httpx.TransportError as exc:
                         reply = _failure(exc)
+                    if response is None and holding:
+                        gate.release()  # type: ignore[union-attr]
+                        holding = False
                 elif type(cmd) is Sleep:
-                    await asyncio.sleep(cmd.seconds)
+                    await self._sleep(cmd.seconds)
                 elif type(cmd) is CloseStream and response is not None:
                     await response.aclose()
                     response = chunks = None
+                    if holding:
+                        gate.release()  # type: ignore[union-attr]
+                        holding = False
         except BaseException as exc:
             _note_interruption(exc, ctx)
             raise
         finally:
             if response is not None:
                 await asyncio.shield(response.aclose())
+            if holding:
+                gate.release()  # type: ignore[union-attr]
             flow.close()
 
     async def _run(self, flow: Flow[T], ctx: FlowContext) -> T:
+        # As in FoxAPIClient._run: an async generator left at its last yield would be finalized
+        # later, possibly after its event loop closed.
+        result: Any = None
         async for item in self._drive(flow, ctx):
             if type(item) is _Result:
-                return item.value  # type: ignore[no-any-return]
-        raise AssertionError("flow ended without a result")  # pragma: no cover
+                result = item
+        assert result is not None, "flow ended without a result"
+        return result.value  # type: ignore[no-any-return]
 
     async def submit(self, request: RequestLike, *, stream: bool = False) -> Task:
         """Validate and submit a generation; return the task at once. See FoxAPIClient.submit."""
@@ -579,18 +669,24 @@ class AsyncFoxAPIClient(_ClientBase):
         return self.catalog
 
     async def aclose(self) -> None:
-        """Close the connection pools (idempotent). Pools of other, finished loops are dropped."""
+        """Close the connection pools (idempotent): this loop's at once, those of other running
+        loops in their own loop, those of closed loops as far as still possible."""
         self._closed = True
         with self._lock:
-            pools = list(self._pools.items())
-            self._pools.clear()
-        try:
-            current = asyncio.get_running_loop()
-        except RuntimeError:  # pragma: no cover - aclose is a coroutine, so a loop runs
-            current = None
-        for loop, pool in pools:
+            entries = list(self._pools.items())
+        current = asyncio.get_running_loop()
+        for loop, (_, keeper, _) in entries:
             if loop is current:
-                await pool.aclose()
+                await keeper.aclose()  # closes the pool
+            elif loop.is_closed():
+                with contextlib.suppress(StopIteration, RuntimeError):
+                    keeper.aclose().send(None)
+            else:
+                # Another thread's live loop: a pool must only be touched from its own loop.
+                with contextlib.suppress(RuntimeError):  # that loop closed meanwhile
+                    loop.call_soon_threadsafe(_close_soon, loop, keeper)
+        with self._lock:
+            self._pools.clear()
 
     async def __aenter__(self) -> AsyncFoxAPIClient:
         return self

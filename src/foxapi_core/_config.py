@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -124,8 +123,13 @@ class ClientConfig(BaseModel):
 
     def check_base_url(self) -> None:
         """Raise ConfigurationError unless the base URL is https, or http to loopback/allowed."""
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Parsed by httpx, the parser that sends the requests: urllib disagrees with it on
+        # malformed hosts such as "[::1].evil.com", which urllib reads as the loopback "::1".
+        try:
+            parts = httpx.URL(self.base_url)
+        except httpx.InvalidURL:
+            parts = httpx.URL()
+        if parts.scheme not in ("http", "https") or not parts.host:
             raise ConfigurationError(
                 f"base_url {self.base_url!r} is not an http(s) URL; "
                 f"use e.g. {DEFAULT_BASE_URL!r} or set {BASE_URL_ENV}."
@@ -133,7 +137,7 @@ class ClientConfig(BaseModel):
         if (
             parts.scheme == "http"
             and not self.allow_insecure_http
-            and not is_loopback_host(parts.hostname)
+            and not is_loopback_host(parts.host)
         ):
             raise ConfigurationError(
                 f"base_url {self.base_url!r} uses plain http to a non-loopback host, which would "

@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -78,6 +78,10 @@ Transport = Literal["stream", "poll", "sync"]
 
 SUBMIT_PATH = "/v1/llm/generations"
 MODELS_PATH = "/v1/configs/llm_generations_models"
+# The least time a request gets even when the deadline is (almost) reached: the last poll comes
+# exactly at the deadline (the Smithy waiter rule) and must be allowed to complete.
+MIN_REQUEST_TIME = 1.0
+STREAM_MIN_TIME = 0.01
 
 # --- commands and their outcomes ----------------------------------------------------------------
 
@@ -85,7 +89,9 @@ MODELS_PATH = "/v1/configs/llm_generations_models"
 @dataclass(frozen=True, slots=True)
 class Send:
     """Send a request. ``kind="stream"`` keeps a 2xx response open for ``ReadStream``;
-    ``submit`` marks a request that may create (and bill) a task."""
+    ``submit`` marks a request that may create (and bill) a task. ``timeout`` (seconds, set by
+    ``send_flow`` from the deadline) caps every configured timeout of this request, reads of an
+    opened stream included, so a silent server cannot hold a call far past its deadline."""
 
     method: str
     path: str
@@ -93,6 +99,7 @@ class Send:
     body: Mapping[str, Any] | None = None
     kind: Literal["request", "stream", "sync"] = "request"
     submit: bool = False
+    timeout: float | None = None
 
 
 class ReadStream:
@@ -227,7 +234,9 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
     what = f"{cmd.method} {cmd.path}"
     attempt = 0
     while True:
-        reply = yield cmd
+        # A stream opened near the deadline gets no grace: its reads would only wait for chunks.
+        floor = STREAM_MIN_TIME if cmd.kind == "stream" else MIN_REQUEST_TIME
+        reply = yield replace(cmd, timeout=max(deadline - ctx.clock(), floor))
         headers: Mapping[str, str] | None = None
         if isinstance(reply, TransportFailure):
             if cmd.submit and reply.sent:
@@ -239,6 +248,19 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
                     task_id=ctx.task_id,
                 ) from reply.error
             error: FoxAPIError = _transport_error(reply, ctx, what)
+        elif 300 <= reply.status < 400:
+            # Redirects are never followed: the Authorization header must not reach another
+            # address. FoxAPI documents none, so one means a wrong base URL or a hostile hop.
+            location = reply.headers.get("location", "?")
+            raise APIStatusError(
+                f"{what} failed: FoxAPI answered HTTP {reply.status} redirecting to {location!r}; "
+                "redirects are not followed so that the API key is only ever sent to base_url. "
+                "Set base_url to the address the service really answers on.",
+                task_id=ctx.task_id,
+                status=reply.status,
+                request_id=reply.headers.get("x-request-id"),
+                location=location,
+            )
         elif reply.status < 400:
             ok: Reply = reply
             return ok
@@ -476,6 +498,14 @@ def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool |
     while True:
         events, failure = yield from _read(decoder)
         if failure is not None:
+            if failure.timeout and ctx.clock() >= deadline:
+                # The read was cut short by the deadline (Send.timeout), not by a stall.
+                raise TaskTimeoutError(
+                    f"Task {sink.task_id}: the deadline passed while streaming; resume with "
+                    f"client.stream(task_id, offset={sink.delivered}).",
+                    task_id=sink.task_id,
+                    offset=sink.delivered,
+                ) from failure.error
             if failure.timeout:
                 raise APITimeoutError(
                     f"Task {sink.task_id}: the stream stalled (no data for "
@@ -515,12 +545,15 @@ def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool |
                         yield from sink.deliver(data)
                 return total
             elif name == "error":
-                raise StreamError(
-                    f"Task {sink.task_id}: the stream ended with an error: "
-                    f"{_error_message(event.data)}",
+                detail = _error_message(event.data)
+                error = StreamError(
+                    f"Task {sink.task_id}: the stream ended with an error: {detail}",
                     task_id=sink.task_id,
                     offset=sink.delivered,
                 )
+                yield CLOSE_STREAM
+                yield from _raise_if_task_failed(sink, deadline, error, detail)
+                raise error
             elif event is _EOF:
                 return False
         if ctx.clock() > deadline:
@@ -529,6 +562,26 @@ def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool |
                 f"client.stream(task_id, offset={sink.delivered}).",
                 task_id=sink.task_id,
             )
+
+
+def _raise_if_task_failed(
+    sink: _Sink, deadline: float, error: StreamError, detail: str
+) -> Flow[None]:
+    """An ``error`` event carries only a message; when the task itself failed, raise the typed
+    TaskFailedError with the task's code instead (what ``transport="poll"`` would raise)."""
+    if not sink.task_id:  # a sync+stream POST: no task to ask
+        return
+    try:
+        task = yield from get_task_flow(sink.ctx, sink.task_id, deadline)
+    except FoxAPIError:
+        return  # the check is best effort: the stream's own error stands
+    if task.status in ("failed", "cancelled"):
+        info = task.error
+        raise TaskFailedError(
+            f"Task {sink.task_id} {task.status}: {(info.message if info else None) or detail}",
+            task_id=sink.task_id,
+            code=(info.code or info.type) if info else task.status,
+        ) from error
 
 
 def _error_message(data: str) -> str:

@@ -1,0 +1,261 @@
+"""Regenerate docs/reliability.md from a test run, so the report cannot drift from the tests.
+
+Usage:
+    python scripts/reliability_report.py            # runs the tests, then writes the report
+    python scripts/reliability_report.py --junit results.xml   # from an existing JUnit XML
+
+Each property of issue 6 (integration bar section 4) is mapped to the test functions that prove
+it; the report lists, per property, those tests and how many cases (parametrizations and
+hypothesis-driven tests count as their pytest cases) ran and passed. A property with no passing
+case is reported as NOT PROVEN and the script exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_FILES = [
+    "tests/core/test_reliability.py",
+    "tests/core/test_sse.py",
+    "tests/core/test_sse_properties.py",
+    "tests/core/test_security.py",
+    "tests/core/test_load.py",
+    "tests/core/test_flows.py",
+]
+
+# (property, [test function names, or name prefixes ending in "*"])
+PROPERTIES: list[tuple[str, list[str]]] = [
+    (
+        "1. Retry matrix: 408/409/429/500/502/503/504 on a poll or stream once, then success: "
+        "exactly 2 attempts; 400/401/402/403/404/422: 1 attempt and the matching error; a "
+        "closed client fails at once with no request",
+        [
+            "test_retryable_status_on_poll_takes_exactly_two_attempts",
+            "test_retryable_status_on_stream_takes_exactly_two_attempts",
+            "test_final_status_on_poll_takes_one_attempt_and_the_matching_error",
+            "test_final_status_on_stream_is_not_retried",
+            "test_closed_client_fails_every_operation_at_once_with_no_request",
+            "test_client_closed_during_a_wait_sends_no_further_request",
+        ],
+    ),
+    (
+        "2. retry-after-ms / retry-after seconds / HTTP date honoured within ±50 ms, capped; "
+        "a wait beyond the deadline fails fast with the retry time",
+        [
+            "test_retry_after_is_honoured_within_50_ms",
+            "test_retry_after_is_capped",
+            "test_retry_after_beyond_the_deadline_fails_fast_with_the_retry_time",
+        ],
+    ),
+    (
+        "3. Submits: 429/503 retried; dropped connection, read timeout, 500/502/504 never "
+        "re-sent (one task at most), the error says the outcome is unknown",
+        [
+            "test_submit_429_and_503_are_retried",
+            "test_submit_that_may_have_created_a_task_is_not_resent",
+        ],
+    ),
+    (
+        "4. Stream cut after chunk k (none, first, middle, all-but-last, all), server honouring "
+        "?offset or replaying from 0: every chunk once, in order, byte-identical, reasoning "
+        "included; past the TTL the result comes from the task",
+        [
+            "test_stream_cut_after_chunk_k_yields_every_chunk_once_in_order_byte_identical",
+            "test_stream_past_its_retention_falls_back_to_the_task",
+            "test_cut_stream_yields_every_chunk_exactly_once",
+        ],
+    ),
+    (
+        "5. Malformed chunk, error event, failed task, completed with null results, unknown "
+        "task id: documented behaviour and a typed error with the task id",
+        [
+            "test_malformed_chunk_raises_a_stream_error_with_task_id_and_offset",
+            "test_error_event_raises_a_stream_error_with_task_id",
+            "test_failed_task_raises_task_failed_with_its_code_and_task_id",
+            "test_completed_with_null_results_is_requeried",
+            "test_completed_with_null_results_for_good_raises_task_failed",
+            "test_unknown_task_id_raises_not_found_with_the_task_id",
+        ],
+    ),
+    (
+        "6. Stall after headers: error within stream_idle +10 %; heartbeats keep a slow stream "
+        "alive",
+        [
+            "test_stall_after_headers_raises_within_the_idle_timeout",
+            "test_heartbeats_keep_a_slow_stream_alive",
+        ],
+    ),
+    (
+        "7. Cancellation / Ctrl-C during a poll wait or a stream: back in < 100 ms, no "
+        "connection checked out, no further request, the task id in the exception and the log",
+        [
+            "test_cancelling_an_async_call_returns_at_once_and_releases_everything",
+            "test_keyboard_interrupt_in_sync_code_returns_at_once_and_releases_everything",
+        ],
+    ),
+    (
+        "8. Deadlines: final poll exactly at the deadline; a 60-second task costs ≤ 15 polls; "
+        "the deadline holds while the server is silent",
+        [
+            "test_a_sixty_second_task_costs_at_most_15_polls",
+            "test_the_deadline_is_enforced_with_a_final_poll_at_the_deadline",
+            "test_the_deadline_holds_in_real_time_while_the_server_is_silent",
+            "test_sixty_second_task_needs_at_most_fifteen_polls",
+            "test_deadline_gets_a_last_poll_exactly_at_the_deadline",
+        ],
+    ),
+    (
+        "9. Event loops: one client across 100 asyncio.run() calls and 8 threads: no error, no "
+        '"Event loop is closed", no leaked pool or socket, no duplicate submit',
+        [
+            "test_one_async_client_across_100_asyncio_runs_and_8_threads",
+            "test_one_sync_client_across_8_threads",
+            "test_async_pools_of_other_live_loops_are_closed_in_their_own_loop",
+        ],
+    ),
+    (
+        "SSE conformance: WHATWG vectors fed whole, in 7-byte reads and byte by byte",
+        ["test_*"],  # every test of tests/core/test_sse.py (restricted by file below)
+    ),
+    (
+        "SSE and wire parsers, property-based (hypothesis): encode/split/decode round trip, "
+        "arbitrary bytes never raise, parsers raise only the project's errors (each case runs "
+        "300 generated examples)",
+        [
+            "test_any_event_list_encoded_and_split_anywhere_decodes_to_itself",
+            "test_arbitrary_bytes_never_raise_and_splitting_never_matters",
+            "test_arbitrary_sse_bytes_with_the_foxapi_framing_never_raise",
+            "test_wire_parsers_raise_only_the_projects_errors",
+            "test_chunks_round_trip_through_the_parser",
+            "test_error_bodies_parse_or_fail_with_validation_error_only",
+            "test_stream_flow_emits_every_chunk_once_whatever_the_reads",
+        ],
+    ),
+    (
+        "Security: the canary key in no repr/str, error or DEBUG log (foxapi, httpx, httpcore)",
+        [
+            "test_canary_key_is_in_no_repr_or_str_of_public_objects",
+            "test_canary_key_is_in_no_error_and_no_debug_log",
+            "test_secret_str_key_is_accepted_and_still_hidden",
+        ],
+    ),
+    (
+        "Security: a cross-origin redirect is not followed (clear error, the other origin sees "
+        "nothing); http:// only to loopback, look-alike hosts refused; TLS verified by default",
+        [
+            "test_cross_origin_redirect_is_not_followed_and_gives_a_clear_error",
+            "test_cross_origin_redirect_is_not_followed_async",
+            "test_lookalike_hosts_are_not_loopback",
+            "test_userinfo_and_fragment_tricks_do_not_pass_as_loopback",
+            "test_the_loopback_check_sees_the_host_that_httpx_would_connect_to",
+            "test_real_loopback_hosts_may_use_http",
+            "test_tls_verification_is_on_by_default",
+        ],
+    ),
+    (
+        "Security: task ids validated before they enter a path; user text cannot change the URL",
+        [
+            "test_task_ids_are_validated_before_they_enter_a_path",
+            "test_user_text_cannot_change_the_request_url",
+        ],
+    ),
+    (
+        "Load: 500 concurrent async generate calls, 10 % hit by each kind of fault: answers equal "
+        "the reference, zero duplicate submits, connections bounded by the pool, nothing leaked",
+        ["test_500_concurrent_generates_with_faults_lose_nothing"],
+    ),
+]
+# The SSE-vector property counts only tests of this file.
+ONLY_FILE = {PROPERTIES[9][0]: "tests.core.test_sse"}
+
+
+def run_tests(junit: Path) -> int:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={junit}"]
+    return subprocess.call([*command, *TEST_FILES], cwd=ROOT)
+
+
+def collect(junit: Path) -> dict[tuple[str, str], list[str]]:
+    """{(module, test function): [outcome per case]} from a JUnit XML file."""
+    cases: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        function = re.sub(r"\[.*\]$", "", case.get("name", ""))
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+            elif child.tag == "skipped":
+                outcome = "skipped"
+        cases[(case.get("classname", ""), function)].append(outcome)
+    return cases
+
+
+def render(cases: dict[tuple[str, str], list[str]]) -> tuple[str, bool]:
+    lines = [
+        "# Reliability and security: what the tests prove",
+        "",
+        "Generated by `scripts/reliability_report.py` from a test run; do not edit by hand.",
+        "Each property of issue 6 (integration bar section 4) with the tests that prove it and",
+        "the number of cases (parametrizations) that passed / ran. The matrix tests run",
+        "against the emulator on a loopback socket, once with `FoxAPIClient` and once with",
+        "`AsyncFoxAPIClient`.",
+        "",
+    ]
+    all_proven = True
+    for prop, names in PROPERTIES:
+        rows: list[str] = []
+        passed_total = ran_total = 0
+        only = ONLY_FILE.get(prop)
+        for (module, function), outcomes in sorted(cases.items()):
+            if only and module != only:
+                continue
+            if not any(
+                function == n or (n.endswith("*") and function.startswith(n[:-1])) for n in names
+            ):
+                continue
+            if not only and module == "tests.core.test_sse":
+                continue
+            passed = outcomes.count("passed")
+            passed_total += passed
+            ran_total += len(outcomes)
+            rows.append(
+                f"| `{module.rsplit('.', 1)[-1]}::{function}` | {passed} / {len(outcomes)} |"
+            )
+        proven = ran_total > 0 and passed_total == ran_total
+        all_proven &= proven
+        status = "proven" if proven else "**NOT PROVEN**"
+        lines += [f"## {prop}", "", f"Status: {status} ({passed_total} / {ran_total} cases).", ""]
+        if only:  # one line for a whole file of vectors
+            lines += [f"`{only.rsplit('.', 1)[-1]}`: {len(rows)} tests.", ""]
+            continue
+        lines += ["| test | cases passed / run |", "|---|---|", *rows, ""]
+    return "\n".join(lines), all_proven
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--junit", type=Path, help="use this JUnit XML instead of running pytest")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "reliability.md")
+    args = parser.parse_args()
+    if args.junit is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            junit = Path(tmp) / "junit.xml"
+            run_tests(junit)
+            cases = collect(junit)
+    else:
+        cases = collect(args.junit)
+    text, all_proven = render(cases)
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0 if all_proven else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
