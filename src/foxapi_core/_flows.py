@@ -685,7 +685,8 @@ def _finish(
     else from the task (usage, authoritative message) with the streamed reasoning added."""
     assembler = sink.assembler
     if end.fallback is None and assembler.usage is not None and assembler.finish_reason:
-        return assembler.completion()
+        complete = sink.history_start == 0
+        return _with_reasoning(sink.ctx, assembler.completion(), None, complete=complete)
     if end.fallback is not None:
         logger.info(
             "Task %s: stream unavailable (%s); falling back to polling.",
@@ -699,15 +700,29 @@ def _finish(
         event = _synthetic_event(sink, completion)
         if event is not None:
             yield Emit(event)
-    return _with_reasoning(completion, assembler.reasoning)
+    complete = end.fallback is None and sink.history_start == 0
+    return _with_reasoning(sink.ctx, completion, assembler.reasoning, complete=complete)
 
 
-def _with_reasoning(completion: ChatCompletion, reasoning: str | None) -> ChatCompletion:
-    """kimi-k2.6's task result lacks the reasoning that only the stream carried (section 4.3)."""
-    if not reasoning or completion.message.reasoning_content or not completion.choices:
+def _with_reasoning(
+    ctx: FlowContext, completion: ChatCompletion, reasoning: str | None, *, complete: bool
+) -> ChatCompletion:
+    """kimi-k2.6's task result lacks the reasoning that only the stream carried (section 4.3):
+    attach what the stream gave, and say whether that is all of it."""
+    spec = ctx.catalog.get(completion.model)
+    if not (spec and spec.thinking) and not reasoning:
         return completion
     completion = completion.model_copy(deep=True)
-    completion.choices[0].message.reasoning_content = reasoning
+    completion.reasoning_complete = complete
+    if reasoning and completion.choices and not completion.message.reasoning_content:
+        completion.choices[0].message.reasoning_content = reasoning
+    if not complete:
+        logger.warning(
+            "Task %s: the reasoning of %s is only in the stream, which could not be read "
+            "completely; the answer is complete, its reasoning is not.",
+            ctx.task_id,
+            completion.model,
+        )
     return completion
 
 
@@ -757,7 +772,7 @@ def _sync_flow(
             "transport='stream' for resumable streaming.",
             offset=sink.delivered,
         )
-    return sink.assembler.completion()
+    return _with_reasoning(ctx, sink.assembler.completion(), None, complete=True)
 
 
 def generate_flow(
@@ -799,12 +814,7 @@ def generate_flow(
     completion = done.results[0]
     if thinking:
         end = yield from _stream_flow(sink, path, deadline, known_prefix=True)
-        if end.fallback is not None:
-            logger.warning(
-                "Task %s: the reasoning of %s is only in the stream, which is no longer "
-                "available; the result has no reasoning.",
-                task.id,
-                body.get("model"),
-            )
-        completion = _with_reasoning(completion, sink.assembler.reasoning)
+        completion = _with_reasoning(
+            ctx, completion, sink.assembler.reasoning, complete=end.fallback is None
+        )
     return completion

@@ -112,6 +112,10 @@ class ChatCompletion(_WireModel):
     model: str = ""
     choices: list[Choice] = Field(default_factory=list)
     usage: Usage | None = None
+    #: Set by this library for thinking models: False when the stream that alone carries the
+    #: reasoning could not be read completely (e.g. past its retention), so ``reasoning`` is
+    #: partial or missing while the answer itself is complete. None for other models.
+    reasoning_complete: bool | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @property
     def message(self) -> ChatMessage:

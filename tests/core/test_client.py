@@ -419,3 +419,19 @@ def test_http_client_can_be_supplied(foxapi_emulator: RunningEmulator) -> None:
         assert client.generate(FORMS["text"]).text
     assert not http.is_closed  # ours to close, not the client's
     http.close()
+
+
+def test_reasoning_marked_incomplete_when_the_stream_expired(
+    foxapi_emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = foxapi_emulator.emulator
+    with client_for(foxapi_emulator) as client:
+        complete = client.generate(KIMI, transport="poll")
+        assert complete.reasoning_complete is True
+        emu.config.stream_ttl = 0.0  # the finished task's stream is gone at once
+        partial = client.generate(KIMI, transport="poll")
+        plain = client.generate(FORMS["messages"])
+    assert partial.text == complete.text
+    assert partial.reasoning_complete is False
+    assert "could not be read completely" in caplog.text
+    assert plain.reasoning_complete is None
