@@ -14,6 +14,8 @@ Example:
 """
 
 from ._assembler import ChunkAssembler
+from ._audio import AudioOptions, AudioResult, FoxAPIAudio
+from ._audio_source import AudioSource, NamedAudio
 from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
 from ._client import AsyncFoxAPIClient, AsyncStreamingGeneration, FoxAPIClient, StreamingGeneration
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig, Timeouts
@@ -70,7 +72,10 @@ __all__ = [
     "APITimeoutError",
     "AsyncFoxAPIClient",
     "AsyncStreamingGeneration",
+    "AudioOptions",
     "AudioRequest",
+    "AudioResult",
+    "AudioSource",
     "AuthenticationError",
     "BadRequestError",
     "Catalog",
@@ -82,6 +87,7 @@ __all__ = [
     "ClientClosedError",
     "ClientConfig",
     "ConfigurationError",
+    "FoxAPIAudio",
     "FoxAPIClient",
     "FoxAPIError",
     "GenerationRequest",
@@ -89,6 +95,7 @@ __all__ = [
     "InvalidRequestError",
     "MessagesRequest",
     "ModelSpec",
+    "NamedAudio",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

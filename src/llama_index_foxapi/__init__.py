@@ -15,7 +15,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from .llms import FoxAPI, FoxAPIReasoningWarning
+from .readers import FoxAPIAudioReader
+from .tools import FoxAPIToolSpec
 
 del _llama_index_core
 
-__all__ = ["FoxAPI", "FoxAPIReasoningWarning"]
+__all__ = ["FoxAPI", "FoxAPIAudioReader", "FoxAPIReasoningWarning", "FoxAPIToolSpec"]

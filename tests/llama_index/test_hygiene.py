@@ -40,7 +40,7 @@ def test_exports() -> None:
     assert llama_index_foxapi.__all__ == sorted(llama_index_foxapi.__all__)
     public = {n for n in dir(llama_index_foxapi) if not n.startswith("_")}
     assert set(llama_index_foxapi.__all__) <= public
-    assert public - set(llama_index_foxapi.__all__) <= {"llms"}
+    assert public - set(llama_index_foxapi.__all__) <= {"llms", "readers", "tools"}
 
 
 def test_construction_needs_no_key_or_network(monkeypatch: pytest.MonkeyPatch) -> None:
