@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -288,6 +289,10 @@ class FoxAPIClient(_ClientBase):
         super().__init__(api_key, base_url, **settings)
         self._own_http = http_client is None
         self._http = http_client or httpx.Client(**self._http_settings())
+        if self._own_http:
+            # A client dropped without close() (e.g. inside a framework model object that has
+            # no close hook) still releases its sockets when it is garbage-collected.
+            weakref.finalize(self, self._http.close)
 
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 

@@ -468,6 +468,17 @@ def _read(decoder: SSEDecoder) -> Flow[tuple[list[ServerSentEvent], TransportFai
 
 
 _EOF = ServerSentEvent(event="\x00eof")
+_DRAIN_READS = 4
+
+
+def _drain() -> Flow[None]:
+    """Read the few bytes left after ``done`` (the body's terminator) so that the connection
+    goes back to the pool: closing a response with unread body discards its connection, which
+    made every streamed call pay a new TCP (and TLS) handshake."""
+    for _ in range(_DRAIN_READS):
+        data = yield READ_STREAM
+        if not data or isinstance(data, TransportFailure):
+            return
 
 
 def _total_chunks(data: str) -> int | None:
@@ -543,6 +554,7 @@ def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool |
                     )
                     for data in held[resumed_at:] if replayed else held:
                         yield from sink.deliver(data)
+                yield from _drain()
                 return total
             elif name == "error":
                 detail = _error_message(event.data)

@@ -435,3 +435,24 @@ def test_reasoning_marked_incomplete_when_the_stream_expired(
     assert partial.reasoning_complete is False
     assert "could not be read completely" in caplog.text
     assert plain.reasoning_complete is None
+
+
+def test_sequential_calls_reuse_one_connection(
+    foxapi_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpcore._backends.sync as sync_backend
+
+    connects = 0
+    original = sync_backend.SyncBackend.connect_tcp
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal connects
+        connects += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sync_backend.SyncBackend, "connect_tcp", counting)
+    with client_for(foxapi_emulator) as client:
+        for transport in ["stream", "poll", "sync"] * 5:
+            client.generate(FORMS["messages"], transport=transport)  # type: ignore[arg-type]
+        list(client.stream_generate(KIMI))
+    assert connects == 1

@@ -1,0 +1,253 @@
+"""LangChain document loader and blob parser for audio: transcripts (or answers) as Documents.
+
+Both are thin wrappers of :class:`foxapi_core._audio.FoxAPIAudio`, which resolves and checks
+each source before anything is sent, and builds the shared metadata schema and deterministic ids.
+
+Example:
+    >>> from langchain_foxapi.document_loaders import FoxAPIAudioLoader
+    >>> docs = FoxAPIAudioLoader(["standup.wav", "https://example.com/call.mp3"]).load()
+    >>> docs[0].metadata["task_id"], docs[0].page_content
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from langchain_core.document_loaders import BaseBlobParser, BaseLoader
+from langchain_core.document_loaders.blob_loaders import Blob
+from langchain_core.documents import Document
+
+from foxapi_core import AsyncFoxAPIClient, FoxAPIClient, FoxAPIError
+from foxapi_core._audio import (
+    DEFAULT_AUDIO_MODEL,
+    AudioInput,
+    AudioResult,
+    FoxAPIAudio,
+    NamedAudio,
+    OnError,
+    progress_bar,
+)
+
+from ._errors import translate
+
+__all__ = ["FoxAPIAudioLoader", "FoxAPIAudioParser"]
+
+
+def _document(result: AudioResult) -> Document:
+    return Document(page_content=result.text, metadata=result.metadata, id=result.id)
+
+
+class _AudioSettings:
+    """The options both classes share, turned into one :class:`FoxAPIAudio`."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        prompt: str | None,
+        system_prompt: str | None,
+        reasoning: bool | None,
+        max_tokens: int | None,
+        temperature: float | None,
+        split: bool,
+        max_segment_s: float | None,
+        strict_format: bool,
+        max_concurrency: int,
+        show_progress: bool,
+        on_error: OnError,
+        api_key: str | None,
+        base_url: str | None,
+        client: FoxAPIClient | None,
+        async_client: AsyncFoxAPIClient | None,
+    ) -> None:
+        self.show_progress = show_progress
+        self.audio = FoxAPIAudio(
+            model,
+            prompt=prompt,
+            system_prompt=system_prompt,
+            reasoning=reasoning,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            split=split,
+            max_segment_s=max_segment_s,
+            strict_format=strict_format,
+            max_concurrency=max_concurrency,
+            on_error=on_error,
+            api_key=api_key,
+            base_url=base_url,
+            client=client,
+            async_client=async_client,
+        )
+
+    def iter_documents(self, sources: Sequence[Any], desc: str) -> Iterator[Document]:
+        try:
+            with progress_bar(self.show_progress, len(sources), desc) as progress:
+                for result in self.audio.iter_results(sources, on_progress=progress):
+                    yield _document(result)
+        except FoxAPIError as exc:
+            raise translate(exc) from exc
+
+    async def aiter_documents(self, sources: Sequence[Any], desc: str) -> AsyncIterator[Document]:
+        try:
+            with progress_bar(self.show_progress, len(sources), desc) as progress:
+                async for result in self.audio.aiter_results(sources, on_progress=progress):
+                    yield _document(result)
+        except FoxAPIError as exc:
+            raise translate(exc) from exc
+
+
+class FoxAPIAudioLoader(BaseLoader):
+    """Load audio (local paths, bytes, file objects or http(s) URLs) as transcript Documents.
+
+    ``page_content`` is the model's answer: a transcription by default, or the answer to
+    ``prompt``. Metadata: ``source``, ``model``, ``task_id``, ``mime_type``, ``size_bytes``,
+    ``duration_s`` (when known), ``segment``/``start_s``/``end_s`` (when split), ``prompt`` (when
+    not the default); ``Document.id`` is deterministic (hash of the audio or URL + model +
+    prompt + segment). URLs are passed to FoxAPI as is, never downloaded.
+
+    Args:
+        file_path: One source or a list of them.
+        model: ``gemini-2.5-pro`` (default; 20 MB body limit) or ``nemotron-3-nano-omni``
+            (WAV/MP3 only).
+        prompt: Ask this about each file instead of transcribing it.
+        system_prompt, reasoning, max_tokens, temperature: Audio-form fields.
+        split: Cut local files over the model's limit into segments (WAV always; FLAC/OGG/
+            AIFF/MP3 when ``soundfile`` is installed).
+        max_segment_s: Also cut into segments of at most this many seconds.
+        strict_format: Refuse files whose extension and content disagree.
+        max_concurrency: Files (and segments) in flight at once.
+        show_progress: Show a tqdm bar.
+        on_error: ``"raise"`` (default) or ``"record"``: a failed file becomes a Document with
+            empty content and ``metadata["error"]`` / ``metadata["error_type"]``.
+        api_key, base_url, client, async_client: Connection (default: ``FOXAPI_API_KEY`` /
+            ``FOXAPI_BASE_URL``).
+
+    Example:
+        >>> loader = FoxAPIAudioLoader(paths, max_concurrency=8, show_progress=True)
+        >>> docs = [doc async for doc in loader.alazy_load()]
+    """
+
+    def __init__(
+        self,
+        file_path: AudioInput | NamedAudio | Sequence[AudioInput | NamedAudio],
+        *,
+        model: str = DEFAULT_AUDIO_MODEL,
+        prompt: str | None = None,
+        system_prompt: str | None = None,
+        reasoning: bool | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        split: bool = False,
+        max_segment_s: float | None = None,
+        strict_format: bool = True,
+        max_concurrency: int = 4,
+        show_progress: bool = False,
+        on_error: OnError = "raise",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        client: FoxAPIClient | None = None,
+        async_client: AsyncFoxAPIClient | None = None,
+    ) -> None:
+        one = isinstance(file_path, (str, bytes, bytearray, memoryview, NamedAudio))
+        many = isinstance(file_path, Sequence) and not one
+        self.sources: list[Any] = list(file_path) if many else [file_path]  # type: ignore[arg-type]
+        self._settings = _AudioSettings(
+            model=model,
+            prompt=prompt,
+            system_prompt=system_prompt,
+            reasoning=reasoning,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            split=split,
+            max_segment_s=max_segment_s,
+            strict_format=strict_format,
+            max_concurrency=max_concurrency,
+            show_progress=show_progress,
+            on_error=on_error,
+            api_key=api_key,
+            base_url=base_url,
+            client=client,
+            async_client=async_client,
+        )
+
+    @property
+    def audio(self) -> FoxAPIAudio:
+        """The framework-free helper doing the work (its clients, options and limits)."""
+        return self._settings.audio
+
+    def lazy_load(self) -> Iterator[Document]:
+        """Yield one Document per file (per segment when split), in the order of the sources."""
+        yield from self._settings.iter_documents(self.sources, "FoxAPI audio")
+
+    async def alazy_load(self) -> AsyncIterator[Document]:
+        """Natively async :meth:`lazy_load`: up to ``max_concurrency`` files at once, in order."""
+        async for doc in self._settings.aiter_documents(self.sources, "FoxAPI audio"):
+            yield doc
+
+
+class FoxAPIAudioParser(BaseBlobParser):
+    """Parse audio blobs into transcript Documents, e.g. with ``GenericLoader``.
+
+    Takes the same options as :class:`FoxAPIAudioLoader` (except the sources). A blob with a
+    path and no data is streamed from disk; otherwise its bytes are used. ``metadata["source"]``
+    is the blob's source.
+
+    Example:
+        >>> from langchain_community.document_loaders.generic import GenericLoader
+        >>> loader = GenericLoader.from_filesystem(
+        ...     "calls/", glob="**/*.mp3", parser=FoxAPIAudioParser()
+        ... )
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_AUDIO_MODEL,
+        prompt: str | None = None,
+        system_prompt: str | None = None,
+        reasoning: bool | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        split: bool = False,
+        max_segment_s: float | None = None,
+        strict_format: bool = True,
+        max_concurrency: int = 4,
+        on_error: OnError = "raise",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        client: FoxAPIClient | None = None,
+        async_client: AsyncFoxAPIClient | None = None,
+    ) -> None:
+        self._settings = _AudioSettings(
+            model=model,
+            prompt=prompt,
+            system_prompt=system_prompt,
+            reasoning=reasoning,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            split=split,
+            max_segment_s=max_segment_s,
+            strict_format=strict_format,
+            max_concurrency=max_concurrency,
+            show_progress=False,
+            on_error=on_error,
+            api_key=api_key,
+            base_url=base_url,
+            client=client,
+            async_client=async_client,
+        )
+
+    @property
+    def audio(self) -> FoxAPIAudio:
+        """The framework-free helper doing the work."""
+        return self._settings.audio
+
+    def lazy_parse(self, blob: Blob) -> Iterator[Document]:
+        """Transcribe one blob (several Documents when split)."""
+        source: Any
+        if blob.data is None and blob.path is not None:
+            source = str(blob.path)
+        else:
+            source = NamedAudio(blob.as_bytes(), str(blob.source or blob.path or "<blob>"))
+        yield from self._settings.iter_documents([source], "FoxAPI audio")
