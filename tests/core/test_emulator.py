@@ -1116,3 +1116,28 @@ def test_stop_with_an_open_stream(emulator: Emulator) -> None:
             started = time.monotonic()
             running.stop()
             assert time.monotonic() - started < 5
+
+
+def test_audio_answer_tells_format_duration_and_hash() -> None:
+    import io
+    import wave as wave_module
+
+    from foxapi_core._media import data_uri_from_bytes
+    from foxapi_core.emulator import respond
+
+    buffer = io.BytesIO()
+    with wave_module.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 12000)
+    one = respond(
+        {
+            "model": "gemini-2.5-pro",
+            "audio_url": data_uri_from_bytes(buffer.getvalue(), "audio/wav"),
+        }
+    )
+    other = respond({"model": "gemini-2.5-pro", "audio_url": "https://e.test/call.mp3"})
+    assert one.content.startswith("Transcription: (wav, 1.500 s, sha256:")
+    assert other.content.startswith("Transcription: (mp3, from URL, sha256:")
+    assert one.content.split(")")[1] != other.content.split(")")[1]

@@ -69,17 +69,6 @@ class TestChatFoxAPIUnit(ChatModelUnitTests):
         super().test_serdes(model, snapshot)
 
 
-#: The emulator answers json_object requests with {"answer": ...} whatever keys the prompt asks
-#: for; the real models follow the prompt. Reported to the emulator's owner; json_mode itself is
-#: covered by test_chat_models.py::test_json_mode_parses_emulator_answer.
-EMULATOR_JSON_MODE = pytest.mark.xfail(
-    reason="the offline emulator's json_object answer ignores the keys the prompt asks for "
-    "('setup', 'punchline'), so parsing into the test's Joke model fails; the request FoxAPI "
-    "receives is correct (response_format json_object)",
-    strict=False,
-)
-
-
 class _EmulatorIntegration(ChatModelIntegrationTests):
     """Shared settings of the integration suites: the emulator's address and capabilities."""
 
@@ -126,10 +115,6 @@ class _EmulatorIntegration(ChatModelIntegrationTests):
     @property
     def supports_anthropic_inputs(self) -> bool:
         return True  # Anthropic-style blocks are translated by convert_to_openai_messages
-
-    @EMULATOR_JSON_MODE
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
 
 
 class TestGeminiIntegration(_EmulatorIntegration):

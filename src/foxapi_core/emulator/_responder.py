@@ -12,12 +12,18 @@ Tokens are counted as whitespace-separated words, everywhere (prompt, completion
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import io
 import json
 import re
+import wave
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .._media import format_from_extension, sniff_audio_format
 
 __all__ = [
     "Answer",
@@ -44,6 +50,7 @@ _TOKEN = re.compile(r"\s*\S+\s*")
 _INT = re.compile(r"(?<![\w.])-?\d+(?![\w]|\.\d)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _FILLER = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
 # Words of the emulated transcriptions, picked by the bytes of a hash of the audio.
 _VOCABULARY = tuple(
@@ -261,10 +268,35 @@ def _data_uri_size(url: str) -> int | None:
     return max(0, length * 3 // 4 - url[-2:].count("="))
 
 
+def _audio_facts(url: str, digest: bytes) -> str:
+    """What the emulator can tell from the audio itself: its format (by content), a WAV's
+    duration and a content hash, so tests can prove which bytes arrived."""
+    if url.startswith("data:") and ";base64," in url[:200]:
+        start = url.find(",") + 1
+        try:
+            head = base64.b64decode(url[start : start + 1024])
+        except ValueError:
+            head = b""
+        fmt = sniff_audio_format(head) or "unknown format"
+        facts = [fmt]
+        if fmt == "wav":
+            with (
+                contextlib.suppress(wave.Error, EOFError, ValueError),
+                wave.open(io.BytesIO(head)) as wav,
+            ):
+                facts.append(f"{wav.getnframes() / wav.getframerate():.3f} s")
+    else:
+        facts = [format_from_extension(url) or "unknown format", "from URL"]
+    facts.append(f"sha256:{digest.hex()[:8]}")
+    return ", ".join(facts)
+
+
 def _transcription(url: str) -> str:
-    """A sentence derived from a hash of the audio, so different files read differently."""
+    """A sentence derived from a hash of the audio, so different files read differently,
+    preceded by the facts the audio itself gives away."""
     digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
-    return " ".join(_VOCABULARY[b % len(_VOCABULARY)] for b in digest[:10]).capitalize() + "."
+    words = " ".join(_VOCABULARY[b % len(_VOCABULARY)] for b in digest[:10]).capitalize()
+    return f"({_audio_facts(url, digest)}) {words}."
 
 
 def _media_notes(inp: _Input) -> list[str]:
@@ -507,7 +539,19 @@ def _formatted_content(body: Mapping[str, Any], inp: _Input) -> str | None:
             return json.dumps(_SchemaFiller(inp.last_user_text, schema).value(schema))
         return json.dumps({"answer": _excerpt(inp.last_user_text)})
     if fmt.get("type") == "json_object":
-        return json.dumps({"answer": f"Emulated answer from {inp.model}."})
+        # JSON mode promises only "some JSON object"; prompts name the keys they want
+        # ("... with 'setup' and 'punchline' keys"), so answer with those when they are quoted.
+        keys = [
+            key
+            for match in _QUOTED.finditer(inp.last_user_text)
+            for key in match.groups()
+            if key and _IDENTIFIER.fullmatch(key)
+        ]
+        if not keys:
+            return json.dumps({"answer": f"Emulated answer from {inp.model}."})
+        return json.dumps(
+            {key: _NAMED_STRINGS.get(key.lower(), _excerpt(inp.last_user_text)) for key in keys}
+        )
     return None
 
 
