@@ -65,6 +65,9 @@ class _Call:
     thinking: bool
 
 
+DEFAULT_MODEL = "gemini-3.1-pro-preview"
+
+
 class ChatFoxAPI(BaseChatModel):
     """FoxAPI chat models (gpt-5.5, claude-*, gemini-*, kimi-k2.6, ...) in LangChain.
 
@@ -88,8 +91,10 @@ class ChatFoxAPI(BaseChatModel):
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
-    model_name: str = Field(alias="model")
-    """Model id, e.g. ``"gemini-3.1-pro-preview"``, ``"claude-sonnet-4-6"``, ``"kimi-k2.6"``."""
+    model_name: str = Field(default=DEFAULT_MODEL, alias="model")
+    """Model id, e.g. ``"gemini-3.1-pro-preview"`` (the default), ``"claude-sonnet-4-6"``,
+    ``"kimi-k2.6"``. The default also lets type checkers accept ``ChatFoxAPI(model=...)``:
+    without one, mypy reads this aliased field as a required ``model_name`` argument."""
     api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
     """FoxAPI key; defaults to ``FOXAPI_API_KEY``. Only needed when a call is made."""
     base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
