@@ -1,12 +1,16 @@
 """The ``foxapi`` command line.
 
-Commands: ``demo``, ``chat``, ``models``, ``task``, ``emulator``. Exit codes scripts can rely on:
+Commands: ``demo``, ``chat``, ``transcribe``, ``models``, ``task``, ``emulator``. Every command
+reads ``FOXAPI_API_KEY`` and ``FOXAPI_BASE_URL`` like the library does; ``chat`` and
+``transcribe`` use the built-in emulator when no key is set (and say so on stderr), or when
+``--emulator`` is given. Exit codes scripts can rely on:
 
     0  success
     1  any other FoxAPI error (server error, stream error...)
     2  usage error (bad arguments)
     3  configuration or authentication problem (no key, bad key, insecure URL)
-    4  request refused as invalid (client-side validation or HTTP 422)
+    4  request refused as invalid (client-side validation or HTTP 422; for ``transcribe`` also
+       an input file that is missing, a directory or not recognisable audio)
     5  the task failed or timed out (the task id is printed for ``foxapi task``)
     130 interrupted (Ctrl-C); the task id is printed so you can resume
 """
@@ -15,12 +19,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+from ._audio_source import DEFAULT_AUDIO_MODEL
+from ._catalog import DEFAULT_CATALOG
 from ._client import FoxAPIClient
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._errors import (
@@ -54,10 +62,22 @@ def _exit_code(error: FoxAPIError) -> int:
 
 
 @contextlib.contextmanager
-def _service(use_emulator: bool | None = None) -> Iterator[tuple[FoxAPIClient, bool]]:
-    """A client for the real service when a key is set, else for a built-in emulator."""
+def _service(
+    use_emulator: bool | None = None, *, announce: bool = False
+) -> Iterator[tuple[FoxAPIClient, bool]]:
+    """A client for the real service when a key is set, else for a built-in emulator.
+
+    With ``announce``, a fallback to the emulator (no key set) is reported on stderr, so
+    simulated answers are never mistaken for real ones.
+    """
     if use_emulator is None:
         use_emulator = not os.environ.get(API_KEY_ENV)
+        if use_emulator and announce:
+            print(
+                f"note: no {API_KEY_ENV} set: using the built-in FoxAPI emulator; "
+                "answers are SIMULATED.",
+                file=sys.stderr,
+            )
     if not use_emulator:
         with FoxAPIClient() as client:
             yield client, False
@@ -153,7 +173,7 @@ def _chat(args: argparse.Namespace) -> int:
     from ._routing import build_body
 
     body = build_body(args.model, [{"role": "user", "content": content}], params=params)
-    with _service(use_emulator=args.emulator or None) as (client, _):
+    with _service(use_emulator=args.emulator or None, announce=True) as (client, _):
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             for event in stream:
@@ -174,12 +194,12 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    with _service(use_emulator=args.emulator or None) as (client, _):
-        catalog = (
-            client.list_models()
-            if (args.emulator or os.environ.get(API_KEY_ENV))
-            else (client.catalog)
-        )
+    if args.emulator or os.environ.get(API_KEY_ENV):
+        # Refreshed from the service (or the emulator): the live list merged with the rules.
+        with _service(use_emulator=args.emulator or None) as (client, _):
+            catalog = client.list_models()
+    else:
+        catalog = DEFAULT_CATALOG  # no key: the built-in catalog, no network needed
     rows: list[dict[str, Any]] = [
         {
             "model": spec.name,
@@ -199,6 +219,112 @@ def _models(args: argparse.Namespace) -> int:
             f"content={','.join(row['content'])}{'  (thinking)' if row['thinking'] else ''}"
         )
     return EXIT_OK
+
+
+def _progress(total: int, enabled: bool) -> tuple[Callable[[int, int | None], None], Any]:
+    """A ``(done, total)`` callback drawing a tqdm bar on stderr, and the bar (or ``None``).
+
+    tqdm comes with the ``progress`` extra; without it there is simply no bar.
+    """
+    bar: Any = None
+    if enabled:
+        try:
+            tqdm = importlib.import_module("tqdm").tqdm
+        except ImportError:
+            bar = None
+        else:
+            bar = tqdm(total=total, desc="transcribing", unit="file", file=sys.stderr)
+
+    def update(done: int, _total: int | None) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    return update, bar
+
+
+def _output_names(files: Sequence[str]) -> list[str]:
+    """``<stem>.txt`` per input; a repeated stem gets ``-2``, ``-3``... in input order."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for file in files:
+        stem = Path(file).stem or "audio"
+        name, n = f"{stem}.txt", 1
+        while name in seen:
+            n += 1
+            name = f"{stem}-{n}.txt"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from ._audio import FoxAPIAudio, _join
+    from ._audio_source import AudioResult
+
+    files: list[str] = args.files
+    out_dir: Path | None = Path(args.out) if args.out else None
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"error: cannot create --out directory {str(out_dir)!r}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    names = _output_names(files)
+    current = [-1]
+    bar: Any = None
+    codes: list[int] = []
+
+    def note(message: str) -> None:
+        if bar is not None:
+            bar.write(message, file=sys.stderr)  # above the bar, not through it
+        else:
+            print(message, file=sys.stderr)
+
+    def finish(index: int, results: list[AudioResult]) -> None:
+        """Print or write one source's text as soon as all its results are in."""
+        file = files[index]
+        failed = next((r.error for r in results if r.error is not None), None)
+        if failed is not None:
+            note(f"error: {file}: {failed}")
+            codes.append(_exit_code(failed) if isinstance(failed, FoxAPIError) else EXIT_ERROR)
+            return
+        text = _join(results)
+        if out_dir is None:
+            print(f"==> {file} <==\n{text}" if len(files) > 1 else text, flush=True)
+        else:
+            target = out_dir / names[index]
+            target.write_text(text + "\n", encoding="utf-8")
+            note(f"{file} -> {target}")
+
+    try:
+        with _service(use_emulator=args.emulator or None, announce=True) as (client, _):
+            update, bar = _progress(len(files), args.progress and len(files) > 1)
+
+            def on_progress(done: int, total: int | None) -> None:
+                current[0] = done - 1  # reported just before that source's results are yielded
+                update(done, total)
+
+            audio = FoxAPIAudio(
+                args.model,
+                prompt=args.prompt,
+                split=args.split,
+                max_concurrency=args.concurrency,
+                on_error="record",  # a failed file does not stop the others
+                client=client,
+            )
+            index, pending = -1, list[AudioResult]()
+            for result in audio.iter_results(files, on_progress=on_progress):
+                if current[0] != index:  # results come in source order: the last one is done
+                    if index >= 0:
+                        finish(index, pending)
+                    index, pending = current[0], []
+                pending.append(result)
+            if index >= 0:
+                finish(index, pending)
+    finally:
+        if bar is not None:
+            bar.close()
+    return codes[0] if codes else EXIT_OK
 
 
 def _task(args: argparse.Namespace) -> int:
@@ -226,6 +352,13 @@ def _emulator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foxapi",
@@ -240,32 +373,98 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
-    chat = commands.add_parser("chat", help="ask a model one question")
-    chat.add_argument("prompt")
-    chat.add_argument("--model", "-m", default=DEMO_MODEL)
+    chat = commands.add_parser(
+        "chat",
+        help="ask a model one question",
+        description=f"Ask a model one question. Uses the built-in emulator when {API_KEY_ENV} "
+        "is not set (a note on stderr says so) or when --emulator is given.",
+    )
+    chat.add_argument("prompt", help="the question")
+    chat.add_argument(
+        "--model", "-m", default=DEMO_MODEL, help=f"the model id (default: {DEMO_MODEL})"
+    )
     chat.add_argument("--stream", action="store_true", help="print the answer as it streams")
     chat.add_argument("--reasoning", action="store_true", help="ask for and show reasoning")
     chat.add_argument("--image", action="append", metavar="PATH|URL", help="attach an image")
-    chat.add_argument("--max-tokens", type=int, default=None)
+    chat.add_argument(
+        "--max-tokens", type=int, default=None, help="most tokens to generate (claude-* need it)"
+    )
     chat.add_argument("--json", action="store_true", help="print the ChatCompletion as JSON")
     chat.add_argument("--emulator", action="store_true", help="use the built-in emulator")
     chat.set_defaults(run=_chat)
 
-    models = commands.add_parser("models", help="list the model catalog and its rules")
-    models.add_argument("--json", action="store_true")
-    models.add_argument("--emulator", action="store_true", help="use the built-in emulator")
+    transcribe = commands.add_parser(
+        "transcribe",
+        help="transcribe audio files (a progress bar for several)",
+        description="Transcribe audio files, or ask --prompt about each, with FoxAPI's audio "
+        "form. Several files run --concurrency at a time, with a progress bar on stderr. "
+        "Without --out the transcripts are printed to stdout (under a '==> FILE <==' header "
+        "when there are several); with --out DIR each input gets DIR/<name>.txt. A failed file "
+        "does not stop the others; the exit code is that of the first failure.",
+    )
+    transcribe.add_argument("files", nargs="+", metavar="FILE", help="audio file(s)")
+    transcribe.add_argument(
+        "--model",
+        "-m",
+        default=DEFAULT_AUDIO_MODEL,
+        help=f"an audio-capable model (default: {DEFAULT_AUDIO_MODEL})",
+    )
+    transcribe.add_argument(
+        "--prompt", "-p", default=None, metavar="P", help="ask this instead of transcribing"
+    )
+    transcribe.add_argument(
+        "--concurrency",
+        "-c",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="files in flight at once (default: 4)",
+    )
+    transcribe.add_argument(
+        "--out", "-o", default=None, metavar="DIR", help="write one <name>.txt per input here"
+    )
+    transcribe.add_argument(
+        "--split", action="store_true", help="cut files over the model's size limit into segments"
+    )
+    transcribe.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="do not show a progress bar"
+    )
+    transcribe.add_argument("--emulator", action="store_true", help="use the built-in emulator")
+    transcribe.set_defaults(run=_transcribe)
+
+    models = commands.add_parser(
+        "models",
+        help="list the model catalog and its rules",
+        description="List the models, their request forms and content types. With "
+        f"{API_KEY_ENV} set (or --emulator) the list is refreshed from the service; otherwise "
+        "the built-in catalog is shown.",
+    )
+    models.add_argument("--json", action="store_true", help="print the rows as JSON")
+    models.add_argument(
+        "--emulator", action="store_true", help="refresh from the built-in emulator"
+    )
     models.set_defaults(run=_models)
 
-    task = commands.add_parser("task", help="inspect, wait for or resume a task")
-    task.add_argument("task_id")
+    task = commands.add_parser(
+        "task",
+        help="inspect, wait for or resume a task",
+        description="Print a task as JSON (--wait: once it has finished), or print its "
+        "streamed answer (--stream, from --offset). Needs FOXAPI_API_KEY.",
+    )
+    task.add_argument("task_id", help="the id printed by a failed or interrupted command")
     task.add_argument("--wait", action="store_true", help="poll until the task finishes")
     task.add_argument("--stream", action="store_true", help="stream the task's chunks")
     task.add_argument("--offset", type=int, default=0, help="resume the stream at this chunk")
     task.set_defaults(run=_task)
 
-    emulator = commands.add_parser("emulator", help="run the FoxAPI emulator on a local port")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument("--host", default="127.0.0.1")
+    emulator = commands.add_parser(
+        "emulator",
+        help="run the FoxAPI emulator on a local port",
+        description="Serve the FoxAPI emulator until Ctrl-C; prints the FOXAPI_BASE_URL and "
+        "FOXAPI_API_KEY to export so that code (and the other commands) use it.",
+    )
+    emulator.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    emulator.add_argument("--host", default="127.0.0.1", help="host (default: 127.0.0.1)")
     emulator.set_defaults(run=_emulator)
     return parser
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import wave
+from pathlib import Path
+
 import pytest
 
 from foxapi_core.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
@@ -68,12 +73,137 @@ def test_models_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
     assert "kimi-k2.6" in out and "(thinking)" in out
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["chat"], ["models"], ["task"], ["emulator"]])
+@pytest.mark.parametrize(
+    "command", [[], ["demo"], ["chat"], ["transcribe"], ["models"], ["task"], ["emulator"]]
+)
 def test_help_for_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main([*command, "--help"])
     assert info.value.code == EXIT_OK
-    assert "usage: foxapi" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"usage: foxapi {' '.join(command)}".rstrip() in out
+
+
+def _help(command: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    return capsys.readouterr().out
+
+
+def test_help_lists_every_command_and_option(capsys: pytest.CaptureFixture[str]) -> None:
+    top = _help([], capsys)
+    for name in ("demo", "chat", "transcribe", "models", "task", "emulator"):
+        assert name in top
+    assert "130 interrupted" in top
+    transcribe = _help(["transcribe"], capsys)
+    for option in ("--model", "--prompt", "--concurrency", "--out", "FILE", "gemini-2.5-pro"):
+        assert option in transcribe
+    chat = _help(["chat"], capsys)
+    for option in ("--model", "--stream", "--reasoning", "--image", "--json", "--max-tokens"):
+        assert option in chat
+    assert "refreshed from the service" in _help(["models"], capsys)
+    task = _help(["task"], capsys)
+    assert "--wait" in task and "--stream" in task and "--offset" in task
+    assert "--port" in _help(["emulator"], capsys)
+
+
+def _wav(path: Path, seconds: float, rate: int = 8000) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x01" * int(rate * seconds))
+    return path
+
+
+def test_transcribe_ten_files_with_progress(
+    foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(_wav(tmp_path / f"clip{i:02d}.wav", 0.05 * (i + 1))) for i in range(10)]
+    out = tmp_path / "out"
+    assert main(["transcribe", *files, "--out", str(out), "--concurrency", "3"]) == EXIT_OK
+    written = sorted(out.glob("*.txt"))
+    assert [p.name for p in written] == [f"clip{i:02d}.txt" for i in range(10)]
+    for path in written:
+        assert "Transcription" in path.read_text(encoding="utf-8")
+    # each file's transcript is its own (the emulator reports the audio's duration)
+    assert "0.050 s" in (out / "clip00.txt").read_text(encoding="utf-8")
+    assert "0.500 s" in (out / "clip09.txt").read_text(encoding="utf-8")
+    err = capsys.readouterr().err
+    assert "10/10" in err and "transcribing" in err  # the tqdm bar, on stderr
+    assert foxapi_env.emulator.counters.submits == 10
+
+
+def test_transcribe_one_file_prints_to_stdout(
+    foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav = _wav(tmp_path / "a.wav", 0.1)
+    assert main(["transcribe", str(wav), "--prompt", "Who speaks?"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "You said: Who speaks?" in captured.out
+    assert "==>" not in captured.out  # no header for a single file
+    assert "transcribing" not in captured.err  # no bar for a single file
+    assert "SIMULATED" not in captured.err  # a key is set: no emulator fallback
+
+
+def test_transcribe_failure_keeps_the_others_and_sets_the_exit_code(
+    foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _wav(tmp_path / "good.wav", 0.1)
+    out = tmp_path / "out"
+    code = main(["transcribe", str(good), str(tmp_path / "missing.wav"), "-o", str(out)])
+    assert code == EXIT_INVALID
+    assert [p.name for p in out.glob("*.txt")] == ["good.txt"]
+    assert "missing.wav: No such audio file" in capsys.readouterr().err
+
+
+def test_transcribe_same_stem_twice_gets_distinct_files(
+    foxapi_env: RunningEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one, two = _wav(tmp_path / "a" / "x.wav", 0.1), _wav(tmp_path / "b" / "x.wav", 0.2)
+    out = tmp_path / "out"
+    assert main(["transcribe", str(one), str(two), "-o", str(out), "--no-progress"]) == EXIT_OK
+    assert sorted(p.name for p in out.glob("*.txt")) == ["x-2.txt", "x.txt"]
+
+
+def test_transcribe_without_tqdm_has_no_bar(
+    foxapi_env: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
+    files = [str(_wav(tmp_path / f"{i}.wav", 0.05)) for i in range(2)]
+    assert main(["transcribe", *files]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert captured.out.count("==> ") == 2
+    assert "transcribing" not in captured.err
+
+
+def test_transcribe_bad_concurrency_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["transcribe", "--concurrency", "0", str(tmp_path / "a.wav")])
+    assert info.value.code == EXIT_USAGE
+
+
+def test_models_refreshed_from_the_service_when_a_key_is_set(
+    foxapi_env: RunningEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert {"kimi-k2.6", "gemini-2.5-pro"} <= {row["model"] for row in rows}
+    assert foxapi_env.emulator.counters.requests >= 1  # GET /v1/configs/llm_generations_models
+
+
+def test_models_without_key_needs_no_network(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
+    monkeypatch.setenv("FOXAPI_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    assert main(["models"]) == EXIT_OK
+    assert "gemini-2.5-pro" in capsys.readouterr().out
 
 
 def test_usage_error_exit_code() -> None:
