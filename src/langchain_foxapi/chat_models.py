@@ -385,6 +385,15 @@ class ChatFoxAPI(BaseChatModel):
         assert completion is not None
         return self._result(call, completion, task_id)
 
+    def _chunk_stream(self, call: _Call) -> ChunkStream:
+        """The accumulator shared by the sync and async streams of one call."""
+        return ChunkStream(
+            model=call.model,
+            thinking=call.thinking,
+            stream_usage=call.stream_usage,
+            v1=self.output_version == "v1",
+        )
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -394,12 +403,7 @@ class ChatFoxAPI(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         client = self._sync_client()
         call = self._prepare(messages, stop, kwargs, client.catalog)
-        acc = ChunkStream(
-            model=call.model,
-            thinking=call.thinking,
-            stream_usage=call.stream_usage,
-            v1=self.output_version == "v1",
-        )
+        acc = self._chunk_stream(call)
         with (
             translate_errors(model=call.model),
             client.stream_generate(call.body, deadline=call.deadline) as stream,
@@ -424,12 +428,7 @@ class ChatFoxAPI(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         client = self._aclient()
         call = self._prepare(messages, stop, kwargs, client.catalog)
-        acc = ChunkStream(
-            model=call.model,
-            thinking=call.thinking,
-            stream_usage=call.stream_usage,
-            v1=self.output_version == "v1",
-        )
+        acc = self._chunk_stream(call)
         with translate_errors(model=call.model):
             async with client.stream_generate(call.body, deadline=call.deadline) as stream:
                 async for event in stream:
