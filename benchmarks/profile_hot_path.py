@@ -116,6 +116,11 @@ def stage_timings(raw: bytes) -> dict[str, float]:
 
     validator = ChatCompletionChunk.__pydantic_validator__
 
+    def validate_direct() -> None:  # what _Sink.deliver does
+        validate_json = validator.validate_json
+        for data in datas:
+            validate_json(data)
+
     def validate_python_dict() -> None:
         for data in datas:
             validator.validate_python(json.loads(data))
@@ -127,6 +132,7 @@ def stage_timings(raw: bytes) -> dict[str, float]:
             lambda: [json.loads(d) for d in datas], n
         ),
         "ChatCompletionChunk.model_validate_json": _per_item(validate, n),
+        "__pydantic_validator__.validate_json (_Sink.deliver)": _per_item(validate_direct, n),
         "json.loads + validate_python": _per_item(validate_python_dict, n),
         "candidate: json.loads + model_construct fast path": _per_item(
             lambda: [_fast_chunk(d) for d in datas], n

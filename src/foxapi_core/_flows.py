@@ -125,11 +125,29 @@ class Sleep:
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
 class Emit:
-    """Hand one item (a ``ChunkEvent``) to the caller."""
+    """Hand one item (a ``ChunkEvent``) to the caller.
+
+    Yielded once per streamed chunk, so a plain ``__slots__`` class (immutable by convention)
+    rather than a frozen dataclass, whose ``__init__`` costs an ``object.__setattr__`` per field.
+    """
+
+    __slots__ = ("item",)
+    __match_args__ = ("item",)
+    __hash__ = None  # type: ignore[assignment]
 
     item: Any
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Emit:
+            return NotImplemented
+        return bool(self.item == other.item)
+
+    def __repr__(self) -> str:
+        return f"Emit(item={self.item!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +442,11 @@ def wait_flow(
 # --- streaming -----------------------------------------------------------------------------------
 
 
+_validate_chunk: Callable[[str], ChatCompletionChunk] = (
+    ChatCompletionChunk.__pydantic_validator__.validate_json
+)
+
+
 @dataclass
 class _Sink:
     """Where delivered chunks go: the assembler, the caller (when emitting) and the history used
@@ -439,7 +462,8 @@ class _Sink:
 
     def deliver(self, data: str) -> Flow[None]:
         try:
-            chunk = ChatCompletionChunk.model_validate_json(data)
+            # the model's validator directly: skips ``model_validate_json``'s Python wrapper
+            chunk = _validate_chunk(data)
         except ValidationError as exc:
             raise StreamError(
                 f"Task {self.task_id}: chunk {self.delivered} is not a valid "
