@@ -29,6 +29,8 @@ TEST_FILES = [
     "tests/core/test_security.py",
     "tests/core/test_load.py",
     "tests/core/test_flows.py",
+    "tests/langchain/test_lc_reliability.py",
+    "tests/llama_index/test_llama_reliability.py",
 ]
 
 # (property, [test function names, or name prefixes ending in "*"])
@@ -172,9 +174,23 @@ PROPERTIES: list[tuple[str, list[str]]] = [
         "the reference, zero duplicate submits, connections bounded by the pool, nothing leaked",
         ["test_500_concurrent_generates_with_faults_lose_nothing"],
     ),
+    (
+        "Adapters: the matrix rows a user sees through LangChain's ChatFoxAPI (retries, "
+        "unknown-outcome submits, cut streams with reasoning, typed errors with the task id, "
+        "stalls, cancellation, event loops and threads)",
+        ["test_*"],
+    ),
+    (
+        "Adapters: the same rows through LlamaIndex's FoxAPI",
+        ["test_*"],
+    ),
 ]
-# The SSE-vector property counts only tests of this file.
-ONLY_FILE = {PROPERTIES[9][0]: "tests.core.test_sse"}
+# Properties that count only the tests of one module.
+ONLY_FILE = {
+    PROPERTIES[9][0]: "tests.core.test_sse",
+    PROPERTIES[-2][0]: "tests.langchain.test_lc_reliability",
+    PROPERTIES[-1][0]: "tests.llama_index.test_llama_reliability",
+}
 
 
 def run_tests(junit: Path) -> int:

@@ -42,14 +42,19 @@ def foxapi_emulator_server() -> Iterator[RunningEmulator]:
 def foxapi_emulator(foxapi_emulator_server: RunningEmulator) -> Iterator[RunningEmulator]:
     """The session's emulator, with tasks, counters, faults and settings reset for this test.
 
-    A test may change ``foxapi_emulator.emulator.config`` freely: it is restored afterwards.
+    A test may change ``foxapi_emulator.emulator.config`` and ``.clock`` freely: both are
+    restored afterwards.
     """
     emulator = foxapi_emulator_server.emulator
     initial = dataclasses.replace(emulator.config)
+    clock = emulator.clock
     emulator.reset()
     try:
         yield foxapi_emulator_server
     finally:
+        # A test may also travel in time (emulator.clock); a frozen clock left behind would
+        # keep every later task of the session pending forever.
+        emulator.clock = clock
         emulator.config = initial
         emulator.reset()
 
