@@ -674,9 +674,10 @@ def _peak(run: Callable[[], Any]) -> int:
 
 
 def figure_9(ctx: Context) -> list[FigureResult]:
-    """Peak extra memory building (9a) and sending (9b) a request with a 15 MB WAV."""
-    from foxapi_core import AudioRequest
-    from foxapi_core._media import data_uri_from_file
+    """Peak extra memory with a 15 MB WAV: building the request (9a), building and sending it
+    (9b), and the audio layer's whole path that the loaders and readers use (9c)."""
+    from foxapi_core import AudioRequest, FoxAPIAudio
+    from foxapi_core._inline_media import InlineMedia
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -685,18 +686,22 @@ def figure_9(ctx: Context) -> list[FigureResult]:
         size = path.stat().st_size
 
         def build() -> AudioRequest:
-            return AudioRequest(
-                model="gemini-2.5-pro", audio_url=data_uri_from_file(path, "audio/wav")
-            )
+            return AudioRequest(model="gemini-2.5-pro", audio_url=InlineMedia(path, "audio/wav"))
 
         def send() -> Any:
             with ctx.client() as client:
                 return client.generate(build(), transport="sync")
 
+        def transcribe() -> Any:
+            with ctx.client() as client:
+                audio = FoxAPIAudio(client=client)
+                return audio.transcribe(path)
+
         send()  # warm: imports, first-use caches
         for figure, label, run in (
             ("9a", "build AudioRequest", build),
             ("9b", "build + send", send),
+            ("9c", "FoxAPIAudio.transcribe (the loaders' path)", transcribe),
         ):
             peak = _peak(run)
             rows.append(

@@ -97,10 +97,11 @@ class FoxAPIAudio:
     """Transcribe or question audio through FoxAPI, one source or many, sync or async.
 
     Sources run ``max_concurrency`` at a time (threads for the sync API, an
-    ``asyncio.Semaphore`` for the async one: at most that many requests, hence that many inline
-    data URIs, exist at once) and results come back in the order of the sources, segments in
-    time order. ``on_error="record"`` turns a failure into a result with ``error`` set and
-    ``metadata["error"]`` instead of raising; nothing is ever skipped silently.
+    ``asyncio.Semaphore`` for the async one: at most that many requests exist at once; a local
+    file is encoded while it is sent, never held whole as base64) and results come back in the
+    order of the sources, segments in time order. ``on_error="record"`` turns a failure into a
+    result with ``error`` set and ``metadata["error"]`` instead of raising; nothing is ever
+    skipped silently.
 
     Args:
         model, prompt, system_prompt, ...: See :class:`AudioOptions` (or pass ``options``).

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from ._inline_media import InlineMedia
 from ._media import (
     AUDIO_FORMATS,
     AUDIO_MIME,
@@ -895,6 +896,20 @@ def _check_tools(
 # ---- media URLs ------------------------------------------------------------------------------
 
 
+def _url_text(value: Any) -> str | None:
+    """A media URL as text to check: the string itself, or an InlineMedia's header and first
+    payload characters (its checks need no more); ``None`` for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, InlineMedia):
+        return value.head()
+    return None
+
+
+def _url_length(value: Any) -> int:
+    return value.uri_length if isinstance(value, InlineMedia) else len(value)
+
+
 def _url_problem(url: str, kind: str | None) -> str | None:
     """Why ``url`` is not an http(s) URL or a base64 data URI of ``kind`` (None: any kind)."""
     if _HTTP_URL.match(url) is not None:
@@ -1199,15 +1214,16 @@ def _check_url_list(
             f"Send 1 to {MAX_MEDIA_URLS} {kind}s per request.",
         )
     total = 0
-    for i, url in enumerate(urls):
-        if not isinstance(url, str):
+    for i, item in enumerate(urls):
+        url = _url_text(item)
+        if url is None:
             check.invalid(
                 f"{field}[{i}]",
-                f"{field}[{i}] for {label} must be a string, got {_short(url)}.",
+                f"{field}[{i}] for {label} must be a string, got {_short(item)}.",
                 _url_fix(kind),
             )
             continue
-        total += len(url)
+        total += _url_length(item)
         problem = _url_problem(url, kind)
         if problem is not None:
             check.invalid(f"{field}[{i}]", f"{field}[{i}] for {label} {problem}.", _url_fix(kind))
@@ -1261,22 +1277,23 @@ def _check_youtube(check: _Check, field: str, url: str, spec: ModelSpec | None) 
 
 def _check_audio(check: _Check, body: Mapping[str, Any], spec: ModelSpec | None) -> None:
     label = check.label
-    url = body.get("audio_url")
-    if isinstance(url, (list, tuple)):
+    value = body.get("audio_url")
+    if isinstance(value, (list, tuple)):
         check.invalid(
             "audio_url",
             f"audio_url for {label} must be a single string, not a list (one audio per request).",
             "Send one audio_url string; split several recordings into several requests.",
         )
         return
-    if not isinstance(url, str) or not url:
+    url = _url_text(value)
+    if not url:
         check.invalid(
             "audio_url",
-            f"audio_url for {label} must be a non-empty string, got {_short(url)}.",
+            f"audio_url for {label} must be a non-empty string, got {_short(value)}.",
             _url_fix("audio"),
         )
         return
-    check.count("audio_url", len(url))
+    check.count("audio_url", _url_length(value))
     problem = _url_problem(url, "audio")
     if problem is not None:
         check.invalid("audio_url", f"audio_url for {label} {problem}.", _url_fix("audio"))

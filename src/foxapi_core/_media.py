@@ -320,7 +320,7 @@ def _b64_len(n: int) -> int:
     return 4 * ((n + 2) // 3)
 
 
-def data_uri_from_bytes(data: bytes, mime: str) -> str:
+def data_uri_from_bytes(data: bytes | bytearray | memoryview, mime: str) -> str:
     """Encode bytes as a base64 ``data:`` URI.
 
     Args:

@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._inline_media import InlineMedia
+
 __all__ = [
     "AudioRequest",
     "ChatCompletion",
@@ -324,15 +326,22 @@ class VisionRequest(_Request):
 
     form: ClassVar[str] = "vision"
     prompt: str
-    image_urls: list[str]
+    image_urls: list[str | InlineMedia]
     system_prompt: str | None = None
 
 
 class AudioRequest(_Request):
-    """The audio form: one ``audio_url``; without ``prompt`` the service transcribes."""
+    """The audio form: one ``audio_url``; without ``prompt`` the service transcribes.
+
+    ``audio_url`` is an http(s) URL, a ``data:audio/...;base64,`` URI, or an :class:`InlineMedia`
+    (a local file encoded while the request is sent, with bounded memory).
+
+    Example:
+        >>> AudioRequest(model="gemini-2.5-pro", audio_url=InlineMedia("call.wav", "audio/wav"))
+    """
 
     form: ClassVar[str] = "audio"
-    audio_url: str
+    audio_url: str | InlineMedia
     prompt: str | None = None
     system_prompt: str | None = None
 
@@ -342,7 +351,7 @@ class VideoRequest(_Request):
 
     form: ClassVar[str] = "video"
     prompt: str
-    video_urls: list[str]
+    video_urls: list[str | InlineMedia]
     system_prompt: str | None = None
 
 

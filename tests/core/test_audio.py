@@ -30,6 +30,7 @@ from foxapi_core._audio import (
     plan_jobs,
     progress_bar,
 )
+from foxapi_core._inline_media import InlineMedia
 from foxapi_core._media import data_uri_from_bytes
 from foxapi_core.emulator import RunningEmulator
 from foxapi_core.emulator._responder import _transcription
@@ -225,20 +226,13 @@ def test_16mb_wav_is_split_into_segments(foxapi_emulator: RunningEmulator, big_w
 def test_path_is_sent_as_a_wav_data_uri(
     foxapi_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import foxapi_core._audio_source as source_module
+    def whole_uri(self: InlineMedia) -> str:
+        raise AssertionError("a local file must be streamed, never built as one string")
 
-    calls: list[str] = []
-    real = source_module.data_uri_from_file
-
-    def spy(path: Any, mime: str, **kwargs: Any) -> str:
-        calls.append(mime)
-        return real(path, mime, **kwargs)
-
-    monkeypatch.setattr(source_module, "data_uri_from_file", spy)
+    monkeypatch.setattr(InlineMedia, "to_data_uri", whole_uri)
     data = wav_bytes(1.0, tone=7)
     path = write(tmp_path / "a.wav", data)
     result = next(helper(foxapi_emulator, model="nemotron-3-nano-omni").iter_results([path]))
-    assert calls == ["audio/wav"]  # bounded-memory encoder for files
     assert result.text == expected_transcript(data)
     assert result.metadata == {
         "source": str(path),
@@ -250,7 +244,7 @@ def test_path_is_sent_as_a_wav_data_uri(
     }
     assert result.metadata["task_id"].startswith("task-")
     (task,) = foxapi_emulator.emulator.tasks.values()
-    assert task.request["audio_url"].startswith("data:audio/wav;base64,")
+    assert task.request["audio_url"] == data_uri_from_bytes(data, "audio/wav")
     assert "prompt" not in task.request
 
 
@@ -452,7 +446,7 @@ def test_build_request_carries_the_options() -> None:
     options = AudioOptions(prompt="Q?", system_prompt="S", reasoning=True, temperature=0.2)
     (job,) = plan_jobs(AudioSource.from_input(MP3), options)
     body = build_request(job, options).to_body()
-    assert body["audio_url"].startswith("data:audio/mpeg;base64,")
+    assert body["audio_url"].to_data_uri() == data_uri_from_bytes(MP3, "audio/mpeg")
     assert (body["prompt"], body["system_prompt"], body["reasoning"]) == ("Q?", "S", True)
 
 
@@ -460,7 +454,9 @@ def test_video_request(tmp_path: Path) -> None:
     shorts = build_video_request("https://youtube.com/shorts/abc123", "What?")
     assert shorts.video_urls == ["https://www.youtube.com/watch?v=abc123"]
     clip = write(tmp_path / "clip.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(100))
-    assert build_video_request(clip, "What?").video_urls[0].startswith("data:video/mp4;base64,")
+    (inline,) = build_video_request(clip, "What?").video_urls
+    assert isinstance(inline, InlineMedia) and inline.path == clip
+    assert inline.to_data_uri() == data_uri_from_bytes(clip.read_bytes(), "video/mp4")
     with pytest.raises(RequestValidationError):
         build_video_request(tmp_path / "missing.mp4", "What?")
     with pytest.raises(RequestValidationError):
