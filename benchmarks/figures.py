@@ -676,8 +676,7 @@ def _peak(run: Callable[[], Any]) -> int:
 def figure_9(ctx: Context) -> list[FigureResult]:
     """Peak extra memory with a 15 MB WAV: building the request (9a), building and sending it
     (9b), and the audio layer's whole path that the loaders and readers use (9c)."""
-    from foxapi_core import AudioRequest, FoxAPIAudio
-    from foxapi_core._inline_media import InlineMedia
+    from foxapi_core import AudioRequest, FoxAPIAudio, InlineMedia
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

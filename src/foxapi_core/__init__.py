@@ -13,54 +13,132 @@ Example:
     ...     print(answer.reasoning, answer.text)
 """
 
-from ._assembler import ChunkAssembler
-from ._audio import AudioOptions, AudioResult, FoxAPIAudio
-from ._audio_source import AudioSource, NamedAudio
-from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
-from ._client import AsyncFoxAPIClient, AsyncStreamingGeneration, FoxAPIClient, StreamingGeneration
-from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig, Timeouts
-from ._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    FoxAPIError,
-    InsufficientQuotaError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestValidationError,
-    ServerError,
-    StreamError,
-    SubmitOutcomeUnknownError,
-    TaskFailedError,
-    TaskTimeoutError,
-    UnsupportedContentError,
-)
-from ._flows import Transport
-from ._policies import PollPolicy, RetryPolicy
-from ._sse import ServerSentEvent, SSEDecoder
-from ._wire import (
-    AudioRequest,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatMessage,
-    ChunkEvent,
-    GenerationRequest,
-    MessagesRequest,
-    Task,
-    TextRequest,
-    ToolCall,
-    Usage,
-    VideoRequest,
-    VisionRequest,
-)
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from ._assembler import ChunkAssembler
+    from ._audio import AudioOptions, AudioResult, FoxAPIAudio
+    from ._audio_source import AudioSource, NamedAudio
+    from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
+    from ._client import (
+        AsyncFoxAPIClient,
+        AsyncStreamingGeneration,
+        FoxAPIClient,
+        StreamingGeneration,
+    )
+    from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig, Timeouts
+    from ._errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        ConfigurationError,
+        FoxAPIError,
+        InsufficientQuotaError,
+        InvalidRequestError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestValidationError,
+        ServerError,
+        StreamError,
+        SubmitOutcomeUnknownError,
+        TaskFailedError,
+        TaskTimeoutError,
+        UnsupportedContentError,
+    )
+    from ._inline_media import InlineMedia
+    from ._policies import PollPolicy, RetryPolicy
+    from ._sse import ServerSentEvent, SSEDecoder
+    from ._wire import (
+        AudioRequest,
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatMessage,
+        ChunkEvent,
+        GenerationRequest,
+        MessagesRequest,
+        Task,
+        TextRequest,
+        ToolCall,
+        Transport,
+        Usage,
+        VideoRequest,
+        VisionRequest,
+    )
 
 __version__ = "0.1.0"
+
+# Public name -> submodule, imported on first access (PEP 562): ``import foxapi_core`` then costs
+# almost nothing, and httpx (~100 ms) loads with the client, not with the errors or wire models
+# the framework adapters need at import time.
+_LAZY: dict[str, str] = {
+    name: module
+    for module, names in {
+        "_assembler": ("ChunkAssembler",),
+        "_audio": ("AudioOptions", "AudioResult", "FoxAPIAudio"),
+        "_audio_source": ("AudioSource", "NamedAudio"),
+        "_catalog": (
+            "DEFAULT_CATALOG",
+            "Catalog",
+            "ModelSpec",
+            "Violation",
+            "check_body",
+            "detect_form",
+        ),
+        "_client": (
+            "AsyncFoxAPIClient",
+            "AsyncStreamingGeneration",
+            "FoxAPIClient",
+            "StreamingGeneration",
+        ),
+        "_config": ("API_KEY_ENV", "BASE_URL_ENV", "DEFAULT_BASE_URL", "ClientConfig", "Timeouts"),
+        "_inline_media": ("InlineMedia",),
+        "_errors": (
+            "APIConnectionError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ClientClosedError",
+            "ConfigurationError",
+            "FoxAPIError",
+            "InsufficientQuotaError",
+            "InvalidRequestError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitError",
+            "RequestValidationError",
+            "ServerError",
+            "StreamError",
+            "SubmitOutcomeUnknownError",
+            "TaskFailedError",
+            "TaskTimeoutError",
+            "UnsupportedContentError",
+        ),
+        "_policies": ("PollPolicy", "RetryPolicy"),
+        "_sse": ("ServerSentEvent", "SSEDecoder"),
+        "_wire": (
+            "AudioRequest",
+            "ChatCompletion",
+            "ChatCompletionChunk",
+            "ChatMessage",
+            "ChunkEvent",
+            "GenerationRequest",
+            "MessagesRequest",
+            "Task",
+            "TextRequest",
+            "ToolCall",
+            "Transport",
+            "Usage",
+            "VideoRequest",
+            "VisionRequest",
+        ),
+    }.items()
+    for name in names
+}
 
 __all__ = [
     "API_KEY_ENV",
@@ -91,6 +169,7 @@ __all__ = [
     "FoxAPIClient",
     "FoxAPIError",
     "GenerationRequest",
+    "InlineMedia",
     "InsufficientQuotaError",
     "InvalidRequestError",
     "MessagesRequest",
@@ -124,3 +203,10 @@ __all__ = [
     "check_body",
     "detect_form",
 ]
+
+
+# Hidden from type checkers, for which a misspelt name must stay an error.
+if not _typing.TYPE_CHECKING:
+    from ._lazy import lazy_attributes as _lazy_attributes
+
+    __getattr__, __dir__ = _lazy_attributes(globals(), _LAZY, __all__)

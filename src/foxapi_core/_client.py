@@ -30,7 +30,6 @@ from ._flows import (
     Reply,
     Send,
     Sleep,
-    Transport,
     TransportFailure,
     generate_flow,
     get_task_flow,
@@ -41,7 +40,7 @@ from ._flows import (
 )
 from ._json_body import StreamedJSON, encode_json
 from ._policies import PollPolicy, RetryPolicy
-from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task
+from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task, Transport
 
 __all__ = ["AsyncFoxAPIClient", "AsyncStreamingGeneration", "FoxAPIClient", "StreamingGeneration"]
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ._errors import ConfigurationError
 from ._policies import PollPolicy, RetryPolicy
+
+if TYPE_CHECKING:  # imported where used: it costs ~100 ms, needed only once a client exists
+    import httpx
 
 __all__ = [
     "API_KEY_ENV",
@@ -51,17 +54,23 @@ class Timeouts(BaseModel):
 
     def for_request(self) -> httpx.Timeout:
         """httpx timeouts of an ordinary request."""
+        import httpx
+
         return httpx.Timeout(self.read, connect=self.connect, write=self.write, pool=self.connect)
 
     def for_stream(self) -> httpx.Timeout:
         """httpx timeouts of an SSE stream: httpx applies ``read`` to each read, so it is the
         stream-idle limit."""
+        import httpx
+
         return httpx.Timeout(
             self.stream_idle, connect=self.connect, write=self.write, pool=self.connect
         )
 
     def for_sync(self) -> httpx.Timeout:
         """httpx timeouts of a blocking ``sync=true`` request."""
+        import httpx
+
         return httpx.Timeout(self.sync, connect=self.connect, write=self.write, pool=self.connect)
 
 
@@ -125,6 +134,8 @@ class ClientConfig(BaseModel):
         """Raise ConfigurationError unless the base URL is https, or http to loopback/allowed."""
         # Parsed by httpx, the parser that sends the requests: urllib disagrees with it on
         # malformed hosts such as "[::1].evil.com", which urllib reads as the loopback "::1".
+        import httpx
+
         try:
             parts = httpx.URL(self.base_url)
         except httpx.InvalidURL:

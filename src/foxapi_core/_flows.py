@@ -49,6 +49,7 @@ from ._wire import (
     FunctionCallDelta,
     Task,
     ToolCallDelta,
+    Transport,
 )
 
 __all__ = [
@@ -74,7 +75,6 @@ __all__ = [
 logger = logging.getLogger("foxapi")
 
 T = TypeVar("T")
-Transport = Literal["stream", "poll", "sync"]
 
 SUBMIT_PATH = "/v1/llm/generations"
 MODELS_PATH = "/v1/configs/llm_generations_models"

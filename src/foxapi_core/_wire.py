@@ -374,6 +374,9 @@ class MessagesRequest(_Request):
     response_format: dict[str, Any] | None = None
 
 
+#: How a generation's result is awaited: the SSE stream, polling the task, or one blocking call.
+Transport: TypeAlias = Literal["stream", "poll", "sync"]
+
 GenerationRequest: TypeAlias = (
     TextRequest | VisionRequest | AudioRequest | VideoRequest | MessagesRequest
 )

@@ -5,6 +5,8 @@ Example:
     >>> ChatFoxAPI(model="kimi-k2.6").invoke("Hello").additional_kwargs["reasoning_content"]
 """
 
+import typing as _typing
+
 try:
     import langchain_core  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -36,8 +38,10 @@ from ._errors import (
 )
 from ._stream import ReasoningIncompleteWarning
 from .chat_models import ChatFoxAPI
-from .document_loaders import FoxAPIAudioLoader, FoxAPIAudioParser
-from .tools import FoxAPIAudioInput, FoxAPIAudioTool
+
+if _typing.TYPE_CHECKING:
+    from .document_loaders import FoxAPIAudioLoader, FoxAPIAudioParser
+    from .tools import FoxAPIAudioInput, FoxAPIAudioTool
 
 __all__ = [
     "ChatFoxAPI",
@@ -67,3 +71,18 @@ __all__ = [
     "FoxAPIUnsupportedContentError",
     "ReasoningIncompleteWarning",
 ]
+
+# The audio loader and tools are imported on first access (PEP 562): they need the core client,
+# httpx and langchain_text_splitters, which a chat-only user should not pay for at import.
+_LAZY = {
+    "FoxAPIAudioInput": "tools",
+    "FoxAPIAudioLoader": "document_loaders",
+    "FoxAPIAudioParser": "document_loaders",
+    "FoxAPIAudioTool": "tools",
+}
+
+# Hidden from type checkers, for which a misspelt name must stay an error.
+if not _typing.TYPE_CHECKING:
+    from foxapi_core._lazy import lazy_attributes as _lazy_attributes
+
+    __getattr__, __dir__ = _lazy_attributes(globals(), _LAZY, __all__)

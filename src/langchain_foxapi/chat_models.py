@@ -12,9 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
@@ -24,15 +23,14 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PlainValidator, PrivateAttr, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from foxapi_core import (
     API_KEY_ENV,
     BASE_URL_ENV,
-    AsyncFoxAPIClient,
     Catalog,
     ChatCompletion,
-    FoxAPIClient,
     PollPolicy,
     Task,
     Timeouts,
@@ -44,6 +42,35 @@ from ._convert import convert_tool_choice, to_ai_message, to_openai_messages
 from ._errors import translate_errors
 from ._stream import ChunkStream, reasoning_incomplete
 from ._structured import StructuredOutputMethod, structured_output_runnable
+
+# httpx (~100 ms to import) and the clients built on it load when the first client is made, not
+# with this module. The http_client fields keep their httpx types for type checkers; at run time
+# they check the instance type only when one is passed (httpx is then already loaded). Public
+# methods' annotations must stay resolvable at run time (RunnableWithFallbacks calls
+# get_type_hints on them), so only private ones name the client classes.
+if TYPE_CHECKING:
+    import httpx
+
+    from foxapi_core import AsyncFoxAPIClient, FoxAPIClient
+
+    _HTTPClient = httpx.Client
+    _AsyncHTTPClient = httpx.AsyncClient
+else:
+
+    def _instance_of(kind: str) -> PlainValidator:
+        def check(value: object) -> object:
+            import httpx
+
+            if not isinstance(value, getattr(httpx, kind)):
+                raise PydanticCustomError(
+                    "is_instance_of", "Input should be an instance of {class}", {"class": kind}
+                )
+            return value
+
+        return PlainValidator(check)
+
+    _HTTPClient = Annotated[Any, _instance_of("Client")]
+    _AsyncHTTPClient = Annotated[Any, _instance_of("AsyncClient")]
 
 __all__ = ["ChatFoxAPI"]
 
@@ -132,9 +159,9 @@ class ChatFoxAPI(BaseChatModel):
     """Send thinking models' reasoning back on assistant tool-call turns (kimi-k2.6 needs it)."""
     allow_insecure_http: bool = False
     """Allow ``http://`` to a non-loopback host (the key would travel unencrypted)."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    http_client: _HTTPClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for sync calls (not closed by this object)."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    http_async_client: _AsyncHTTPClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for async calls (used from its own event loop only)."""
 
     _client: FoxAPIClient | None = PrivateAttr(default=None)
@@ -235,6 +262,8 @@ class ChatFoxAPI(BaseChatModel):
         }
 
     def _sync_client(self) -> FoxAPIClient:
+        from foxapi_core import FoxAPIClient
+
         with self._lock:
             if self._client is None:
                 with translate_errors():
@@ -244,6 +273,8 @@ class ChatFoxAPI(BaseChatModel):
             return self._client
 
     def _aclient(self) -> AsyncFoxAPIClient:
+        from foxapi_core import AsyncFoxAPIClient
+
         # One AsyncFoxAPIClient per ChatFoxAPI: it keeps one pool per event loop, so the same
         # object works across asyncio.run() calls and threads (unlike a process-wide client,
         # langchain#35783).

@@ -38,9 +38,7 @@ from foxapi_core import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_CATALOG,
-    AsyncFoxAPIClient,
     ChatCompletion,
-    FoxAPIClient,
     ModelSpec,
     PollPolicy,
     RequestValidationError,
@@ -60,6 +58,9 @@ from ._stream import StreamAccumulator, to_completion_response
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
+
+    # Imported where a client is made: they load httpx (~100 ms), not needed at import.
+    from foxapi_core import AsyncFoxAPIClient, FoxAPIClient
 
 __all__ = ["FoxAPI", "FoxAPIReasoningWarning"]
 
@@ -123,6 +124,8 @@ class _Clients:
         with self._lock:
             client = self._sync.get(key)
             if client is None:
+                from foxapi_core import FoxAPIClient
+
                 client = self._sync[key] = FoxAPIClient(**settings)
             return client
 
@@ -130,6 +133,8 @@ class _Clients:
         with self._lock:
             client = self._async.get(key)
             if client is None:
+                from foxapi_core import AsyncFoxAPIClient
+
                 client = self._async[key] = AsyncFoxAPIClient(**settings)
             return client
 

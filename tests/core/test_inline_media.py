@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foxapi_core import AsyncFoxAPIClient, FoxAPIClient, RequestValidationError
+from foxapi_core import AsyncFoxAPIClient, FoxAPIClient, InlineMedia, RequestValidationError
 from foxapi_core._flows import SUBMIT_PATH, Send
-from foxapi_core._inline_media import PIECE_SIZE, InlineMedia
+from foxapi_core._inline_media import PIECE_SIZE
 from foxapi_core._json_body import StreamedJSON, encode_json
 from foxapi_core._media import data_uri_from_bytes
 from foxapi_core._wire import AudioRequest, VideoRequest, VisionRequest
@@ -110,7 +110,7 @@ def test_requests_keep_the_object_and_json_dumps_spell_it_out(tmp_path: Path) ->
 
 
 def test_a_body_without_media_is_what_httpx_would_send() -> None:
-    body = {"model": "gpt-5.5", "prompt": "héllo \"quoted\" \u2028", "n": [1, 2.5, None, True]}
+    body = {"model": "gpt-5.5", "prompt": 'héllo "quoted" \u2028', "n": [1, 2.5, None, True]}
     encoded = encode_json(body)
     assert isinstance(encoded, bytes)
     assert encoded == httpx.Request("POST", "http://x", json=body).read()
@@ -217,9 +217,12 @@ def test_sending_a_large_file_holds_about_one_piece(tmp_path: Path) -> None:
         finally:
             tracemalloc.stop()
             http.close()
-    expected = compact({"model": "gemini-2.5-pro", "audio_url": data_uri_from_bytes(
-        path.read_bytes(), "audio/wav"
-    )})
+    expected = compact(
+        {
+            "model": "gemini-2.5-pro",
+            "audio_url": data_uri_from_bytes(path.read_bytes(), "audio/wav"),
+        }
+    )
     assert transport.digest == hashlib.sha256(expected).hexdigest()
     # A few pieces (the read buffer, the piece being encoded, the one being written), however
     # large the file; a str data URI alone would be ~2.7x the file.

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import hmac
 import json
-import secrets
+import os
 import string
 import time
 from collections.abc import Mapping
@@ -34,9 +34,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._catalog import Catalog, FormDetectionError, Violation, check_body, detect_form
 from ._faults import Fault, error_body
-from ._responder import chunks, completion, encode, respond, usage_dict
+from ._responder import (
+    Answer,
+    completion,
+    encode,
+    encoded_chunks,
+    respond,
+    usage_dict,
+)
 from ._state import TaskRecord
-from ._streams import chat_events, chunk_event, task_events
+from ._streams import chat_events, done_event, error_event, task_events
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -45,6 +52,11 @@ __all__ = ["ConnectionDropped", "EmulatorApp", "build_app"]
 
 _RAW_SEND = "foxapi_emulator.raw_send"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+# Random bytes are mapped onto the alphabet by bytes.translate; the top 4 values are dropped
+# (and drawn again), so that each character stays equally likely (252 = 7 * 36).
+_ID_LIMIT = 256 - 256 % len(_ID_ALPHABET)
+_ID_TABLE = bytes(ord(_ID_ALPHABET[b % len(_ID_ALPHABET)]) for b in range(256))
+_ID_DROP = bytes(range(_ID_LIMIT, 256))
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 # Doc section 6: capability names in their fixed order, with the block type each stands for.
 _CAPABILITIES = (
@@ -120,6 +132,43 @@ async def drop_connection(scope: Scope, *, flush: bool) -> bool:
     return True
 
 
+class _JSONResponse(JSONResponse):
+    """``JSONResponse`` with the same bytes, rendered by one shared encoder.
+
+    Starlette's ``render`` calls ``json.dumps`` with options, which builds a new encoder for every
+    response; the options here are Starlette's own (``allow_nan=False`` included).
+    """
+
+    _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+    def render(self, content: Any) -> bytes:
+        return self._encoder.encode(content).encode("utf-8")
+
+
+class _ReadyEventStream(Response):
+    """An SSE body known in full when the request arrives (a finished task, no fault): sent
+    at once, with the headers and chunked framing of a ``StreamingResponse``.
+
+    Under ASGI spec < 2.4 (uvicorn's h11 and httptools say 2.3) ``StreamingResponse`` runs the
+    body in an anyio task group next to a disconnect listener, to stop a body that waits when
+    the client goes away; a body that never waits has nothing to stop, and the task group was the
+    larger part of the stream request's cost in the emulator.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, content: bytes, headers: Mapping[str, str]) -> None:
+        self.status_code = 200
+        self.background = None
+        # No content length (the body is not set yet): chunked, as a streamed response.
+        self.init_headers(headers)
+        self.body = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
 def _error(
     status: int,
     kind: str,
@@ -135,12 +184,12 @@ def _error(
         error["code"] = code
     if param is not None:
         error["param"] = param
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
+    return _JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _fault_response(fault: Fault) -> JSONResponse:
     body = fault.body if fault.body is not None else error_body(fault.status)
-    return JSONResponse(dict(body), status_code=fault.status, headers=dict(fault.headers))
+    return _JSONResponse(dict(body), status_code=fault.status, headers=dict(fault.headers))
 
 
 def _violation_response(violation: Violation) -> JSONResponse:
@@ -186,7 +235,24 @@ async def _sleep_unless_disconnected(request: Request, seconds: float) -> None:
 
 
 def _new_id(prefix: str, length: int) -> str:
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    # One urandom call per id, not one secrets.choice (a urandom call each) per character: ids
+    # are made on every submit and chat request.
+    picked = b""
+    while len(picked) < length:
+        picked += os.urandom(length + 8).translate(_ID_TABLE, _ID_DROP)
+    return prefix + picked[:length].decode("ascii")
+
+
+def _check_encodable(answer: Answer) -> None:
+    """Raise ``UnicodeEncodeError`` if the answer's stream chunks could not be encoded.
+
+    Every string of the chunks is one of these (or a piece of one); JSON with
+    ``ensure_ascii=False`` leaves a lone surrogate as it is, and strict UTF-8 refuses it.
+    """
+    for text in (answer.model, answer.content, answer.reasoning):
+        text.encode("utf-8")
+    for call in answer.tool_calls:
+        (call.id + call.name + call.arguments).encode("utf-8")
 
 
 class _Gate:
@@ -277,7 +343,7 @@ class _Handlers:
             await _sleep_unless_disconnected(request, fault.seconds)
         if body.get("sync") is True:
             return await self._sync_answer(request, task)
-        return JSONResponse(task.to_wire(None))
+        return _JSONResponse(task.to_wire(None))
 
     async def _sync_answer(self, request: Request, task: TaskRecord) -> Response:
         # Doc section 2.4: sync returns a plain ChatCompletion, or (with stream) SSE on the POST,
@@ -290,7 +356,7 @@ class _Handlers:
             return _error(
                 500, "server_error", task.failure.get("message", ""), code=task.failure.get("code")
             )
-        return JSONResponse(task.completion)
+        return _JSONResponse(task.completion)
 
     def create_task(self, body: dict[str, Any]) -> TaskRecord:
         """Create, store and count a task for an accepted submit body."""
@@ -306,11 +372,10 @@ class _Handlers:
         answer = respond(body, thinking=bool(spec and spec.thinking), answer_words=cfg.answer_words)
         created = int(time.time())
         completion_id = _new_id("chatcmpl-", 24)
-        pieces = chunks(
-            answer, chunk_size=cfg.chunk_size, completion_id=completion_id, created=created
-        )
-        # Serialized once: every replay of the stream sends the very same bytes (doc section 4).
-        data = [encode(piece) for piece in pieces]
+        # The stream's bytes are built on the first stream request (TaskRecord.chunk_data), not
+        # here: a sync task is never streamed. Text UTF-8 cannot carry (a lone surrogate sent as
+        # a JSON escape) still fails the submit, as when the chunks were encoded here.
+        _check_encodable(answer)
         failure_fault = emu.faults.take("task")
         failure = None
         if failure_fault is not None:
@@ -333,15 +398,14 @@ class _Handlers:
                 request=body,
                 answer=answer,
                 completion=completion(answer, completion_id=completion_id, created=created),
-                chunk_data=data,
-                chunk_events=[chunk_event(d) for d in data],
+                chunk_size=cfg.chunk_size,
                 submitted_at=emu.clock(),
                 processing_delay=max(0.0, cfg.processing_delay),
                 chunk_delay=max(0.0, cfg.chunk_delay),
                 credits_reserved=max(1, -(-answer.usage.total_tokens // 500)),
                 failure=failure,
-                fail_after=len(data) // 2,
             )
+            task.fail_after = task.total_chunks // 2
             emu.tasks[task_id] = task
         emu.counters.add_submit()
         return task
@@ -361,7 +425,7 @@ class _Handlers:
         if task is None:
             return _error(404, "not_found", f"Task {task_id[:80]} not found.")
         null_results = fault is not None and fault.kind == "null_results"
-        return JSONResponse(task.to_wire(now, null_results=null_results))
+        return _JSONResponse(task.to_wire(now, null_results=null_results))
 
     # ---- stream ------------------------------------------------------------------------------
 
@@ -404,9 +468,16 @@ class _Handlers:
         start = int(raw_offset) if emu.config.honour_offset else 0
         return self._sse(request, task, start, fault)
 
-    def _sse(
-        self, request: Request, task: TaskRecord, start: int, fault: Fault | None
-    ) -> StreamingResponse:
+    def _sse(self, request: Request, task: TaskRecord, start: int, fault: Fault | None) -> Response:
+        if fault is None and self.emu.clock() >= task.finished_at:
+            # What task_events would send, all of it available now: no wait, so no heartbeat.
+            end = (
+                error_event(task.failure.get("message", "task failed"))
+                if task.failure is not None
+                else done_event(task.total_chunks)
+            )
+            events = task.chunk_events[max(0, start) : task.produced_chunks]
+            return _ReadyEventStream(b"".join([*events, end]), _SSE_HEADERS)
         scope = request.scope
 
         async def cut() -> bool:
@@ -436,7 +507,7 @@ class _Handlers:
             for spec in self.catalog
             if spec.takes_messages
         ]
-        return JSONResponse({"object": "list", "data": data})
+        return _JSONResponse({"object": "list", "data": data})
 
     # ---- OpenAI-compatible chat --------------------------------------------------------------
 
@@ -468,24 +539,23 @@ class _Handlers:
             result = completion(
                 answer, completion_id=completion_id, created=created, include_reasoning=True
             )
-            return JSONResponse(result)
-        pieces = chunks(
+            return _JSONResponse(result)
+        pieces = encoded_chunks(
             answer, chunk_size=cfg.chunk_size, completion_id=completion_id, created=created
         )
         options = body.get("stream_options")
         if isinstance(options, Mapping) and options.get("include_usage") is True:
             # OpenAI: a last chunk with empty choices carries the usage.
-            pieces.append(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": answer.model,
-                    "choices": [],
-                    "usage": usage_dict(answer),
-                }
-            )
-        frames = [b"data: " + encode(piece) + b"\n\n" for piece in pieces]
+            usage_chunk = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": answer.model,
+                "choices": [],
+                "usage": usage_dict(answer),
+            }
+            pieces.append(encode(usage_chunk))
+        frames = [b"data: " + piece + b"\n\n" for piece in pieces]
         events = chat_events(
             frames, first_delay=max(0.0, cfg.processing_delay), chunk_delay=cfg.chunk_delay
         )

@@ -1,8 +1,9 @@
 """Emulator state: configuration, request counters and task records driven by a clock.
 
-A task's whole answer is computed at submit time and serialized once (so every replay of the
-stream is byte-identical); what changes with time is only how much of it is *visible*. The
-timeline of a task submitted at ``t0`` (monotonic seconds) is::
+A task's whole answer is computed at submit time; its stream chunks are serialized once, on the
+first stream request (so every replay of the stream is byte-identical, and a task nobody streams,
+e.g. a ``sync`` one, never pays for them); what changes with time is only how much of it is
+*visible*. The timeline of a task submitted at ``t0`` (monotonic seconds) is::
 
     t0 ............ pending      (first half of processing_delay)
     t0 + pd/2 ..... processing   (upstream call in flight, progress 50)
@@ -19,7 +20,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._responder import Answer
+from ._responder import Answer, chunk_count, encoded_chunks
+from ._streams import chunk_event
 
 if TYPE_CHECKING:
     from .._catalog import Catalog
@@ -128,7 +130,8 @@ class TaskRecord:
     """One submitted task: its request, its precomputed answer and its timeline.
 
     ``chunk_data`` holds each ``chat.completion.chunk`` serialized once; ``chunk_events`` the same
-    bytes framed as ``event: chunk`` SSE events.
+    bytes framed as ``event: chunk`` SSE events. Both are built on first use and then kept, from
+    what is fixed at submit (the answer, ``chunk_size``, the completion's id and ``created``).
     """
 
     id: str
@@ -139,19 +142,48 @@ class TaskRecord:
     request: dict[str, Any]
     answer: Answer
     completion: dict[str, Any]
-    chunk_data: list[bytes]
-    chunk_events: list[bytes]
+    chunk_size: int
     submitted_at: float
     processing_delay: float
     chunk_delay: float
     credits_reserved: int
     failure: dict[str, str] | None = None
     fail_after: int = 0
+    _total: int = field(init=False, repr=False, compare=False)
+    _chunk_data: list[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+    _chunk_events: list[bytes] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._total = chunk_count(self.answer, self.chunk_size)
+
+    @property
+    def chunk_data(self) -> list[bytes]:
+        """Each chunk's JSON bytes, as the stream sends them."""
+        data = self._chunk_data
+        if data is None:
+            # Deterministic, so two threads racing here build equal lists; either one is kept.
+            data = encoded_chunks(
+                self.answer,
+                chunk_size=self.chunk_size,
+                completion_id=self.completion["id"],
+                created=self.created,
+            )
+            self._chunk_data = data
+        return data
+
+    @property
+    def chunk_events(self) -> list[bytes]:
+        """Each chunk framed as an ``event: chunk`` SSE event."""
+        events = self._chunk_events
+        if events is None:
+            events = [chunk_event(d) for d in self.chunk_data]
+            self._chunk_events = events
+        return events
 
     @property
     def total_chunks(self) -> int:
         """Number of chunks of the full answer."""
-        return len(self.chunk_data)
+        return self._total
 
     @property
     def produced_chunks(self) -> int:

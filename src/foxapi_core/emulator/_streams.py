@@ -12,7 +12,8 @@ Task protocol framing (doc section 4, wire details from the vendor client)::
     data: {"message": "..."}
 
 Chunk bytes are prepared once per task (:class:`~._state.TaskRecord`); the generators here only
-pick, batch and pace them. Everything waits with ``asyncio.sleep`` until a computed instant, so a
+pick, batch and pace them. A finished task's stream with no fault does not come here: the app
+sends its whole body at once. Everything waits with ``asyncio.sleep`` until a computed instant, so a
 waiting stream never blocks the event loop and needs no shared asyncio objects (the emulator is
 used from several event loops and threads).
 """
@@ -22,9 +23,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ._faults import Fault
-from ._state import TaskRecord
+
+if TYPE_CHECKING:
+    # Annotation only: _state frames its chunks with chunk_event from here.
+    from ._state import TaskRecord
 
 __all__ = [
     "MALFORMED_DATA",
@@ -122,15 +127,18 @@ async def task_events(
             await asyncio.sleep(fault.seconds)
             stall_after = None
         if index >= task.produced_chunks:
-            if batch:
-                yield b"".join(batch)
-                batch, size = [], 0
-            async for ping in _wait(task.finished_at, clock, heartbeat):
-                yield ping
+            if task.finished_at > clock():
+                # Only a real wait sends what is ready first; otherwise the end goes with it.
+                if batch:
+                    yield b"".join(batch)
+                    batch = []
+                async for ping in _wait(task.finished_at, clock, heartbeat):
+                    yield ping
             if task.failure is not None:
-                yield error_event(task.failure.get("message", "task failed"))
+                batch.append(error_event(task.failure.get("message", "task failed")))
             else:
-                yield done_event(task.total_chunks)
+                batch.append(done_event(task.total_chunks))
+            yield b"".join(batch)
             return
         ready = task.ready_time(index)
         if ready > clock():
