@@ -1141,3 +1141,46 @@ def test_audio_answer_tells_format_duration_and_hash() -> None:
     assert one.content.startswith("Transcription: (wav, 1.500 s, sha256:")
     assert other.content.startswith("Transcription: (mp3, from URL, sha256:")
     assert one.content.split(")")[1] != other.content.split(")")[1]
+
+
+async def test_a_body_cut_short_creates_nothing_and_raises_nothing() -> None:
+    # The client went away mid-body (its InlineMedia file changed while it was sent): the app
+    # must answer quietly, not crash the ASGI task into the user's test log, and create no task.
+    emu = Emulator()
+    messages: list[Any] = [
+        {
+            "type": "http.request",
+            "body": b'{"model":"gemini-2.5-pro","audio_url":"data:',
+            "more_body": True,
+        },
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/llm/generations",
+        "raw_path": b"/v1/llm/generations",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"authorization", f"Bearer {emu.config.api_key}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100000"),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+    await emu.app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert emu.counters.submit_attempts == 1 and emu.counters.submits == 0 and not emu.tasks
