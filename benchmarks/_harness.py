@@ -95,16 +95,16 @@ class EmulatorProcess:
         """The OpenAI-compatible base URL (``.../v1``) of ``site``."""
         return f"{self.base_url(site)}/v1"
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         """TCP connection counters since the last :meth:`reset`, not counting the connection
-        this query opens itself (``opened``, ``open``)."""
+        this query opens itself (``opened``, ``open``); per site under ``sites``."""
         reply = httpx.get(f"http://127.0.0.1:{self.port}/_bench/stats", timeout=10)
         stats = dict(reply.json())
         stats["opened"] -= 1
         stats["open"] -= 1
         return stats
 
-    def reset(self) -> dict[str, int]:
+    def reset(self) -> dict[str, Any]:
         """Reset the connection counters and forget all tasks."""
         reply = httpx.post(f"http://127.0.0.1:{self.port}/_bench/reset", timeout=10)
         return dict(reply.json())

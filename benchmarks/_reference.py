@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,16 +77,26 @@ def _consume(pieces: Iterable[bytes], result: RawResult) -> None:
         buffer, _ = _take_events(buffer + piece, result)
 
 
-def raw_stream_generate(http: httpx.Client, base: str, key: str, body: dict[str, Any]) -> RawResult:
-    """The default transport by hand: submit with ``stream``, read the SSE, read the task."""
+def raw_stream_generate(
+    http: httpx.Client,
+    base: str,
+    key: str,
+    body: dict[str, Any],
+    before_request: Callable[[], object] = lambda: None,
+) -> RawResult:
+    """The default transport by hand: submit with ``stream``, read the SSE, read the task
+    (``before_request`` runs before each of the three requests)."""
+    before_request()
     reply = http.post(base + SUBMIT, json={**body, "stream": True}, headers=_headers(key))
     reply.raise_for_status()
     task_id = json.loads(reply.content)["id"]
     result = RawResult()
     url = f"{base}{SUBMIT}/{task_id}/stream"
+    before_request()
     with http.stream("GET", url, headers=_headers(key, "text/event-stream")) as stream:
         stream.raise_for_status()
         _consume(stream.iter_bytes(), result)
+    before_request()
     reply = http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
     reply.raise_for_status()
     result.usage = json.loads(reply.content)["results"][0].get("usage")

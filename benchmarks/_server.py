@@ -11,7 +11,7 @@ not changed). uvicorn is configured as ``foxapi_core.emulator.serve`` configures
 Control routes (no key needed):
 
 - ``GET /_bench/stats``: TCP connections ``open`` now, ``peak`` open at once and ``opened`` in all,
-  since the last reset;
+  since the last reset, server-wide and per site (``sites``);
 - ``POST /_bench/reset``: reset those counters and forget every site's tasks.
 
 Once listening, the process prints ``PORT <n>`` on stdout; it stops when stdin closes (the parent
@@ -37,17 +37,23 @@ __all__ = ["ConnectionCounter", "DelayMiddleware", "Dispatcher", "main"]
 
 
 class ConnectionCounter(set[Any]):
-    """uvicorn's set of open connections, counting what goes through it.
+    """uvicorn's set of open connections, counting what goes through it, in all and per site.
 
     uvicorn's protocols ``add`` themselves on ``connection_made`` and ``discard`` themselves on
     ``connection_lost`` (``uvicorn.server.ServerState.connections``), so replacing that set before
-    startup counts every TCP connection exactly.
+    startup counts every TCP connection exactly. A connection belongs to the site of its first
+    request (each benchmark client talks to one site), so two clients measured in turn are
+    counted apart: the server-wide figure also holds the other client's idle keep-alive pool.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.peak = 0
         self.opened = 0
+        self._site_of: dict[Any, str] = {}
+        self.site_open: dict[str, int] = {}
+        self.site_peak: dict[str, int] = {}
+        self.site_opened: dict[str, int] = {}
 
     def add(self, item: Any) -> None:
         """A connection was opened."""
@@ -55,10 +61,40 @@ class ConnectionCounter(set[Any]):
         self.opened += 1
         self.peak = max(self.peak, len(self))
 
+    def discard(self, item: Any) -> None:
+        """A connection was closed."""
+        super().discard(item)
+        site = self._site_of.pop(getattr(item, "client", None), None)
+        if site is not None:
+            self.site_open[site] -= 1
+
+    def attribute(self, client: Any, site: str) -> None:
+        """The connection from ``client`` (peer address) made a request to ``site``."""
+        if client is None or client in self._site_of:
+            return
+        self._site_of[client] = site
+        self.site_open[site] = self.site_open.get(site, 0) + 1
+        self.site_opened[site] = self.site_opened.get(site, 0) + 1
+        self.site_peak[site] = max(self.site_peak.get(site, 0), self.site_open[site])
+
     def reset(self) -> None:
         """Start counting afresh from the connections open now."""
         self.peak = len(self)
         self.opened = 0
+        self.site_peak = dict(self.site_open)
+        self.site_opened = {}
+
+    def stats(self) -> dict[str, Any]:
+        """What ``/_bench/stats`` answers."""
+        sites = {
+            site: {
+                "open": self.site_open.get(site, 0),
+                "peak": self.site_peak.get(site, 0),
+                "opened": self.site_opened.get(site, 0),
+            }
+            for site in sorted({*self.site_open, *self.site_peak, *self.site_opened})
+        }
+        return {"open": len(self), "peak": self.peak, "opened": self.opened, "sites": sites}
 
 
 class DelayMiddleware:
@@ -97,6 +133,8 @@ class Dispatcher:
         if site is None:
             await _respond(send, 404, {"error": {"message": f"no site {name!r}"}})
             return
+        client = scope.get("client")
+        self.counter.attribute(tuple(client) if client else None, name)
         inner = dict(scope)
         inner["path"] = "/" + rest
         inner["raw_path"] = inner["path"].encode()
@@ -108,8 +146,7 @@ class Dispatcher:
             counter.reset()
             for emulator, _ in self.sites.values():
                 emulator.reset()
-        stats = {"open": len(counter), "peak": counter.peak, "opened": counter.opened}
-        await _respond(send, 200, stats)
+        await _respond(send, 200, counter.stats())
 
 
 async def _respond(send: Send, status: int, payload: dict[str, Any]) -> None:
