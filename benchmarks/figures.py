@@ -34,7 +34,8 @@ import httpx
 from benchmarks._harness import API_KEY, EmulatorProcess, FigureResult, Stats, interleave
 from benchmarks._reference import araw_stream_generate, raw_stream_generate, raw_sync_generate
 from foxapi_core import FoxAPIClient, PollPolicy
-from foxapi_core._flows import FlowContext, Reply, Send, Sleep, generate_flow
+from foxapi_core._flows import FlowContext, Reply, Send, Sleep
+from foxapi_core._generation import generate_flow
 from foxapi_core._sse import SSEDecoder
 
 __all__ = ["FIGURES", "SITES", "Budget", "Context"]

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/profile_hot_path.py            # stages + cProfile of both paths
     python benchmarks/profile_hot_path.py --stages   # only the I/O-free stage timings
 
-Per chunk: ``FoxAPIClient._drive`` -> ``_flows._connection`` -> ``SSEDecoder.feed`` ->
+Per chunk: ``FoxAPIClient._drive`` -> ``_generation._connection`` -> ``SSEDecoder.feed`` ->
 ``_Sink.deliver`` (``ChatCompletionChunk.model_validate_json`` + ``ChunkAssembler.add`` +
 ``Emit(ChunkEvent)``). The stage timings run on the exact bytes the emulator streams for a
 2,000-chunk answer, without I/O; the *candidates* are the changes proposed in

@@ -1,4 +1,5 @@
-"""``FoxAPIClient`` and ``AsyncFoxAPIClient``: thin httpx drivers of the flows in ``_flows``.
+"""``FoxAPIClient`` and ``AsyncFoxAPIClient``: thin httpx drivers of the flows in ``_flows`` and
+``_generation``.
 
 The two classes share everything but the few lines that do I/O (``_drive``): the flows decide, the
 drivers only send, read, sleep and hand items over.
@@ -31,13 +32,12 @@ from ._flows import (
     Send,
     Sleep,
     TransportFailure,
-    generate_flow,
     get_task_flow,
     list_models_flow,
-    stream_flow,
     submit_flow,
     wait_flow,
 )
+from ._generation import generate_flow, stream_flow
 from ._json_body import StreamedJSON, encode_json
 from ._policies import PollPolicy, RetryPolicy
 from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task, Transport

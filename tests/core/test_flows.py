@@ -36,12 +36,11 @@ from foxapi_core._flows import (
     Send,
     Sleep,
     TransportFailure,
-    generate_flow,
     get_task_flow,
-    stream_flow,
     submit_flow,
     wait_flow,
 )
+from foxapi_core._generation import generate_flow, stream_flow
 from foxapi_core._policies import PollPolicy, RetryPolicy
 
 JSON = {"content-type": "application/json"}

@@ -30,6 +30,7 @@ HEAVY = (
     "starlette",
     "foxapi_core._client",
     "foxapi_core._flows",
+    "foxapi_core._generation",
     "foxapi_core._audio",
     "foxapi_core._audio_source",
     "foxapi_core._audio_split",

@@ -27,10 +27,10 @@ from foxapi_core._flows import (
     Reply,
     Send,
     Sleep,
-    _parse,
     _status_error,
-    stream_flow,
+    parse_reply,
 )
+from foxapi_core._generation import stream_flow
 from foxapi_core._sse import ServerSentEvent, SSEDecoder
 from foxapi_core._wire import ChatCompletion, ChatCompletionChunk, ErrorBody, Task
 
@@ -159,7 +159,7 @@ def test_wire_parsers_raise_only_the_projects_errors(body: bytes) -> None:
     reply = Reply(200, {"x-request-id": "req-1"}, body)
     for model in (Task, ChatCompletion, ChatCompletionChunk):
         try:
-            _parse(model, reply, _ctx(), "parse")
+            parse_reply(model, reply, _ctx(), "parse")
         except FoxAPIError as exc:
             assert exc.request_id == "req-1"
     for status in (400, 404, 429, 500, 503):
