@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ._audio_source import (
     _HTTP_URL,
@@ -63,6 +63,7 @@ __all__ = [
     "AudioJob",
     "AudioOptions",
     "AudioResult",
+    "AudioSettings",
     "AudioSource",
     "FoxAPIAudio",
     "NamedAudio",
@@ -91,6 +92,29 @@ def _label(item: Any) -> str:
     if isinstance(item, (bytes, bytearray, memoryview)):
         return f"<{len(item)} bytes>"
     return str(getattr(item, "name", f"<{type(item).__name__}>"))
+
+
+class AudioSettings(TypedDict, total=False):
+    """The keyword options of :class:`FoxAPIAudio`, as the framework loaders, parsers and readers
+    take them (``**settings: Unpack[AudioSettings]``, PEP 692): one list, checked by type
+    checkers at the call site, forwarded as is. Defaults and meanings: :class:`FoxAPIAudio` and
+    :class:`AudioOptions`."""
+
+    model: str
+    prompt: str | None
+    system_prompt: str | None
+    reasoning: bool | None
+    max_tokens: int | None
+    temperature: float | None
+    split: bool
+    max_segment_s: float | None
+    strict_format: bool
+    max_concurrency: int
+    on_error: OnError
+    api_key: str | None
+    base_url: str | None
+    client: FoxAPIClient | None
+    async_client: AsyncFoxAPIClient | None
 
 
 class FoxAPIAudio:

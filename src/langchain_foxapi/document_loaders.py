@@ -12,24 +12,26 @@ Example:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.document_loaders import BaseBlobParser, BaseLoader
 from langchain_core.document_loaders.blob_loaders import Blob
 from langchain_core.documents import Document
 
-from foxapi_core import AsyncFoxAPIClient, FoxAPIClient, FoxAPIError
+from foxapi_core import FoxAPIError
 from foxapi_core._audio import (
-    DEFAULT_AUDIO_MODEL,
     AudioInput,
     AudioResult,
+    AudioSettings,
     FoxAPIAudio,
     NamedAudio,
-    OnError,
     progress_bar,
 )
 
 from ._errors import translate
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["FoxAPIAudioLoader", "FoxAPIAudioParser"]
 
@@ -38,47 +40,12 @@ def _document(result: AudioResult) -> Document:
     return Document(page_content=result.text, metadata=result.metadata, id=result.id)
 
 
-class _AudioSettings:
-    """The options both classes share, turned into one :class:`FoxAPIAudio`."""
+class _AudioRun:
+    """What the loader and the parser share: one :class:`FoxAPIAudio`, and Documents from it."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        prompt: str | None,
-        system_prompt: str | None,
-        reasoning: bool | None,
-        max_tokens: int | None,
-        temperature: float | None,
-        split: bool,
-        max_segment_s: float | None,
-        strict_format: bool,
-        max_concurrency: int,
-        show_progress: bool,
-        on_error: OnError,
-        api_key: str | None,
-        base_url: str | None,
-        client: FoxAPIClient | None,
-        async_client: AsyncFoxAPIClient | None,
-    ) -> None:
+    def __init__(self, show_progress: bool, settings: AudioSettings) -> None:
         self.show_progress = show_progress
-        self.audio = FoxAPIAudio(
-            model,
-            prompt=prompt,
-            system_prompt=system_prompt,
-            reasoning=reasoning,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            split=split,
-            max_segment_s=max_segment_s,
-            strict_format=strict_format,
-            max_concurrency=max_concurrency,
-            on_error=on_error,
-            api_key=api_key,
-            base_url=base_url,
-            client=client,
-            async_client=async_client,
-        )
+        self.audio = FoxAPIAudio(**settings)
 
     def iter_documents(self, sources: Sequence[Any], desc: str) -> Iterator[Document]:
         try:
@@ -108,6 +75,9 @@ class FoxAPIAudioLoader(BaseLoader):
 
     Args:
         file_path: One source or a list of them.
+        show_progress: Show a tqdm bar.
+
+    Keyword options (:class:`~foxapi_core._audio.AudioSettings`, given to ``FoxAPIAudio``):
         model: ``gemini-2.5-pro`` (default; 20 MB body limit) or ``nemotron-3-nano-omni``
             (WAV/MP3 only).
         prompt: Ask this about each file instead of transcribing it.
@@ -117,7 +87,6 @@ class FoxAPIAudioLoader(BaseLoader):
         max_segment_s: Also cut into segments of at most this many seconds.
         strict_format: Refuse files whose extension and content disagree.
         max_concurrency: Files (and segments) in flight at once.
-        show_progress: Show a tqdm bar.
         on_error: ``"raise"`` (default) or ``"record"``: a failed file becomes a Document with
             empty content and ``metadata["error"]`` / ``metadata["error_type"]``.
         api_key, base_url, client, async_client: Connection (default: ``FOXAPI_API_KEY`` /
@@ -132,57 +101,26 @@ class FoxAPIAudioLoader(BaseLoader):
         self,
         file_path: AudioInput | NamedAudio | Sequence[AudioInput | NamedAudio],
         *,
-        model: str = DEFAULT_AUDIO_MODEL,
-        prompt: str | None = None,
-        system_prompt: str | None = None,
-        reasoning: bool | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        split: bool = False,
-        max_segment_s: float | None = None,
-        strict_format: bool = True,
-        max_concurrency: int = 4,
         show_progress: bool = False,
-        on_error: OnError = "raise",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        client: FoxAPIClient | None = None,
-        async_client: AsyncFoxAPIClient | None = None,
+        **settings: Unpack[AudioSettings],
     ) -> None:
         one = isinstance(file_path, (str, bytes, bytearray, memoryview, NamedAudio))
         many = isinstance(file_path, Sequence) and not one
         self.sources: list[Any] = list(file_path) if many else [file_path]  # type: ignore[arg-type]
-        self._settings = _AudioSettings(
-            model=model,
-            prompt=prompt,
-            system_prompt=system_prompt,
-            reasoning=reasoning,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            split=split,
-            max_segment_s=max_segment_s,
-            strict_format=strict_format,
-            max_concurrency=max_concurrency,
-            show_progress=show_progress,
-            on_error=on_error,
-            api_key=api_key,
-            base_url=base_url,
-            client=client,
-            async_client=async_client,
-        )
+        self._run = _AudioRun(show_progress, settings)
 
     @property
     def audio(self) -> FoxAPIAudio:
         """The framework-free helper doing the work (its clients, options and limits)."""
-        return self._settings.audio
+        return self._run.audio
 
     def lazy_load(self) -> Iterator[Document]:
         """Yield one Document per file (per segment when split), in the order of the sources."""
-        yield from self._settings.iter_documents(self.sources, "FoxAPI audio")
+        yield from self._run.iter_documents(self.sources, "FoxAPI audio")
 
     async def alazy_load(self) -> AsyncIterator[Document]:
         """Natively async :meth:`lazy_load`: up to ``max_concurrency`` files at once, in order."""
-        async for doc in self._settings.aiter_documents(self.sources, "FoxAPI audio"):
+        async for doc in self._run.aiter_documents(self.sources, "FoxAPI audio"):
             yield doc
 
 
@@ -200,48 +138,13 @@ class FoxAPIAudioParser(BaseBlobParser):
         ... )
     """
 
-    def __init__(
-        self,
-        *,
-        model: str = DEFAULT_AUDIO_MODEL,
-        prompt: str | None = None,
-        system_prompt: str | None = None,
-        reasoning: bool | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        split: bool = False,
-        max_segment_s: float | None = None,
-        strict_format: bool = True,
-        max_concurrency: int = 4,
-        on_error: OnError = "raise",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        client: FoxAPIClient | None = None,
-        async_client: AsyncFoxAPIClient | None = None,
-    ) -> None:
-        self._settings = _AudioSettings(
-            model=model,
-            prompt=prompt,
-            system_prompt=system_prompt,
-            reasoning=reasoning,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            split=split,
-            max_segment_s=max_segment_s,
-            strict_format=strict_format,
-            max_concurrency=max_concurrency,
-            show_progress=False,
-            on_error=on_error,
-            api_key=api_key,
-            base_url=base_url,
-            client=client,
-            async_client=async_client,
-        )
+    def __init__(self, **settings: Unpack[AudioSettings]) -> None:
+        self._run = _AudioRun(False, settings)
 
     @property
     def audio(self) -> FoxAPIAudio:
         """The framework-free helper doing the work."""
-        return self._settings.audio
+        return self._run.audio
 
     def lazy_parse(self, blob: Blob) -> Iterator[Document]:
         """Transcribe one blob (several Documents when split)."""
@@ -250,4 +153,4 @@ class FoxAPIAudioParser(BaseBlobParser):
             source = str(blob.path)
         else:
             source = NamedAudio(blob.as_bytes(), str(blob.source or blob.path or "<blob>"))
-        yield from self._settings.iter_documents([source], "FoxAPI audio")
+        yield from self._run.iter_documents([source], "FoxAPI audio")

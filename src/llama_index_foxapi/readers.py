@@ -17,21 +17,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 
-from foxapi_core import AsyncFoxAPIClient, FoxAPIClient
 from foxapi_core._audio import (
-    DEFAULT_AUDIO_MODEL,
     AudioInput,
     AudioResult,
+    AudioSettings,
     FoxAPIAudio,
     NamedAudio,
-    OnError,
     progress_bar,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["EXCLUDED_EMBED_METADATA_KEYS", "EXCLUDED_LLM_METADATA_KEYS", "FoxAPIAudioReader"]
 
@@ -81,6 +82,9 @@ class FoxAPIAudioReader(BaseReader):
     de-duplicates.
 
     Args:
+        show_progress: Show a tqdm bar.
+
+    Keyword options (:class:`~foxapi_core._audio.AudioSettings`, given to ``FoxAPIAudio``):
         model: ``gemini-2.5-pro`` (default) or ``nemotron-3-nano-omni`` (WAV/MP3 only).
         prompt: Ask this about each file instead of transcribing.
         system_prompt, reasoning, max_tokens, temperature: Audio-form fields.
@@ -88,7 +92,6 @@ class FoxAPIAudioReader(BaseReader):
         max_segment_s: Also cut into segments of at most this many seconds.
         strict_format: Refuse files whose extension and content disagree.
         max_concurrency: Files (and segments) in flight at once, across concurrent calls.
-        show_progress: Show a tqdm bar.
         on_error: ``"raise"`` (default) or ``"record"`` (a Document with ``metadata["error"]``).
         api_key, base_url, client, async_client: Connection.
 
@@ -96,44 +99,9 @@ class FoxAPIAudioReader(BaseReader):
         >>> docs = await FoxAPIAudioReader(max_concurrency=8).aload_data(paths)
     """
 
-    def __init__(
-        self,
-        *,
-        model: str = DEFAULT_AUDIO_MODEL,
-        prompt: str | None = None,
-        system_prompt: str | None = None,
-        reasoning: bool | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        split: bool = False,
-        max_segment_s: float | None = None,
-        strict_format: bool = True,
-        max_concurrency: int = 4,
-        show_progress: bool = False,
-        on_error: OnError = "raise",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        client: FoxAPIClient | None = None,
-        async_client: AsyncFoxAPIClient | None = None,
-    ) -> None:
+    def __init__(self, *, show_progress: bool = False, **settings: Unpack[AudioSettings]) -> None:
         self.show_progress = show_progress
-        self.audio = FoxAPIAudio(
-            model,
-            prompt=prompt,
-            system_prompt=system_prompt,
-            reasoning=reasoning,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            split=split,
-            max_segment_s=max_segment_s,
-            strict_format=strict_format,
-            max_concurrency=max_concurrency,
-            on_error=on_error,
-            api_key=api_key,
-            base_url=base_url,
-            client=client,
-            async_client=async_client,
-        )
+        self.audio = FoxAPIAudio(**settings)
 
     @staticmethod
     def _sources(file: Any, fs: Any) -> list[Any]:
