@@ -69,11 +69,14 @@ def encode_json(body: Mapping[str, Any]) -> bytes | StreamedJSON:
         ValueError: If a float is NaN or infinite.
     """
     media: list[InlineMedia] = []
-    # A random marker per body, so that no user text can be mistaken for a placeholder.
-    marker = f"\x00foxapi-inline-{secrets.token_hex(8)}-"
+    marker = ""
 
     def placeholder(value: Any) -> str:
+        nonlocal marker
         if isinstance(value, InlineMedia):
+            # A random marker per body, so that no user text can be mistaken for a placeholder;
+            # made on the first medium only, not on every plain request (it costs a syscall).
+            marker = marker or f"\x00foxapi-inline-{secrets.token_hex(8)}-"
             media.append(value)
             return f"{marker}{len(media) - 1}\x00"
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
