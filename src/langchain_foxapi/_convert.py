@@ -24,6 +24,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages import ToolCall as LCToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import tool_call as make_tool_call
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 
 from foxapi_core import ChatCompletion, ToolCall, Usage
@@ -178,7 +179,7 @@ def parse_tool_calls(
             invalid.append(make_invalid_tool_call(raw, str(exc)))
             continue
         if parsed is not None:
-            valid.append(LCToolCall(name=parsed["name"], args=parsed["args"], id=parsed["id"]))
+            valid.append(make_tool_call(name=parsed["name"], args=parsed["args"], id=parsed["id"]))
     return valid, invalid
 
 
