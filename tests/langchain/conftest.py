@@ -24,6 +24,9 @@ from foxapi_core.emulator import RunningEmulator
 def local_media(monkeypatch: pytest.MonkeyPatch) -> None:
     """Serve langchain-tests' media downloads from local files (never the network)."""
     monkeypatch.setattr(httpx, "get", local_get)
+    # langchain-tests warns when it would fetch wikimedia's audio without a user agent; nothing is
+    # fetched here, but say who would be asking.
+    monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "foxapi-integrations-tests (offline)")
 
 
 @pytest.fixture

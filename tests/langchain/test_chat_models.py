@@ -485,6 +485,10 @@ def test_errors_are_picklable(emulator: RunningEmulator) -> None:
 # -- serialization and secrets -------------------------------------------------------------------
 
 
+# ``load`` is langchain-core's (beta) way to revive a serialized model; the test uses it on purpose.
+@pytest.mark.filterwarnings(
+    "ignore:The function `load` is in beta:langchain_core._api.LangChainBetaWarning"
+)
 def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FOXAPI_API_KEY", "sk-from-env")
     llm = ChatFoxAPI(model="kimi-k2.6", temperature=0.2, transport="poll")
