@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         if installed is None:
             problems.append(f"{req.name}: not installed")
             continue
-        print(f"{req.name:32} {str(req.specifier):20} {installed}")
+        print(f"{req.name:32} {req.specifier!s:20} {installed}")
         if floor is None:
             problems.append(f"{req.name}: no lower bound declared ({req})")
         elif installed != floor:
