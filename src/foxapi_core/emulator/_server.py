@@ -127,6 +127,9 @@ def _uvicorn_config(
         lifespan="off",
         proxy_headers=False,
         server_header=False,
+        # FoxAPI speaks plain HTTP: without this uvicorn imports its websockets protocol when the
+        # websockets package happens to be installed (and uvicorn 0.30 warns on websockets 14+).
+        ws="none",
         # Small, so an open SSE stream never keeps a stopping server alive for long.
         timeout_graceful_shutdown=1,
     )
