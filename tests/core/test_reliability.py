@@ -527,6 +527,8 @@ def test_malformed_chunk_raises_a_stream_error_with_task_id_and_offset(
 def test_error_event_raises_a_stream_error_with_task_id(
     apis: Callable[..., Api], foxapi_emulator: RunningEmulator, kind: str
 ) -> None:
+    # the task is still running when the error event comes (chunks 0.05 s apart): nothing to keep
+    foxapi_emulator.emulator.config.chunk_delay = 0.05
     foxapi_emulator.emulator.faults.stream_error(at=1, message="upstream exploded")
     with pytest.raises(StreamError) as info:
         apis(kind).events("stream_generate", TEXT)
@@ -534,6 +536,18 @@ def test_error_event_raises_a_stream_error_with_task_id(
     assert info.value.task_id == task_id
     assert info.value.offset == 1
     assert "upstream exploded" in str(info.value)
+
+
+def test_error_event_on_a_completed_task_returns_its_answer(
+    apis: Callable[..., Api], foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """Issue 13: an ``error`` event while the task is already completed with results does not
+    cost the answer: the caller gets the rest of it from the task."""
+    foxapi_emulator.emulator.faults.stream_error(at=1, message="relay hiccup")
+    events, completion = apis(kind).events("stream_generate", TEXT)
+    assert completion is not None and completion.text
+    assert "".join(e.chunk.delta.content or "" for e in events) == completion.text
+    assert [e.index for e in events] == list(range(len(events)))
 
 
 @pytest.mark.parametrize("transport", ["stream", "poll"])
