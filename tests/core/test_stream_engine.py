@@ -46,7 +46,7 @@ def assert_exactly_once(run: Run, server: ServerModel) -> None:
     assert run.result.text == server.text
 
 
-# --- 1. honoured offsets, replays, repeats ---------------------------------------------------------
+# --- 1. honoured offsets, replays, repeats --------------------------------------------------------
 
 
 @pytest.mark.parametrize("usage_in_stream", [False, True])
@@ -105,7 +105,7 @@ def test_cuts_anywhere_any_number_of_times(cuts: list[int], honour_offset: bool)
     assert_exactly_once(generate(server), server)
 
 
-# --- 1. done.total_chunks is checked ----------------------------------------------------------------
+# --- 1. done.total_chunks is checked --------------------------------------------------------------
 
 
 def test_done_counting_more_chunks_than_arrived_restreams_from_the_gap() -> None:
@@ -171,7 +171,7 @@ def test_user_offset_with_repeats_and_honoured_offset() -> None:
     assert [e.data for e in run.emitted] == server.chunks[2:]
 
 
-# --- 2. no answer thrown away ----------------------------------------------------------------------
+# --- 2. no answer thrown away ---------------------------------------------------------------------
 
 
 def test_error_event_on_a_completed_task_returns_the_answer() -> None:
@@ -225,7 +225,8 @@ def test_sync_answered_with_a_task_follows_the_task() -> None:
 def test_sync_answer_with_no_choices_is_a_typed_error() -> None:
     clock = Clock()
     empty = {**completion_obj(""), "choices": []}
-    run = drive(generate_flow(make_ctx(clock), BODY, "sync", clock.now + 60), _sync_server(empty), clock)
+    flow = generate_flow(make_ctx(clock), BODY, "sync", clock.now + 60)
+    run = drive(flow, _sync_server(empty), clock)
     assert isinstance(run.error, TaskFailedError)
     assert run.error.code == "empty_choices"
 
@@ -240,7 +241,7 @@ def test_completed_result_with_no_choices_is_a_typed_error() -> None:
     assert run.error.code == "empty_choices"
 
 
-# --- 4. unknown statuses ---------------------------------------------------------------------------
+# --- 4. unknown statuses --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", ["COMPLETED", "succeeded", "done"])
@@ -269,7 +270,7 @@ def test_unknown_status_without_results_fails_early_naming_it(
     assert sum("undocumented status" in r.getMessage() for r in caplog.records) == 1
 
 
-# --- 3. stalls and 5xx within the deadline ---------------------------------------------------------
+# --- 3. stalls and 5xx within the deadline --------------------------------------------------------
 
 
 def test_mid_stream_stall_resumes() -> None:
