@@ -10,10 +10,11 @@ The protocol documents ``?offset`` but a vendor comment says the backend "always
 The readings are told apart by content while a received chunk differs from the one already
 delivered at its position (then R is impossible). When every compared chunk matches, e.g. an answer
 whose chunks repeat (``"ha"``, ``"ha"``, ``"ha"``...) or that starts with empty keep-alive chunks,
-content cannot decide: the chunks are held back until ``done`` does (R sends ``total_chunks`` =
-received, H sends N + received), or, without a usable count, the task's final text does. Chunks are
-compared as parsed JSON (a replay may re-serialise them: same JSON, other bytes), and only while a
-resume is being verified: the streaming hot path never canonicalises anything.
+content cannot decide: the chunks are held back until ``done``, and then the task's final text
+decides. ``done``'s count (R sends ``total_chunks`` = received, H sends N + received) only decides
+where the text cannot: a wrong count must not pick the wrong reading. Chunks are compared as parsed
+JSON (a replay may re-serialise them: same JSON, other bytes), and only while a resume is being
+verified: the streaming hot path never canonicalises anything.
 
 The states and their transitions are the literal table :data:`TRANSITIONS` (in the manner of h11's
 ``_state.py``); a pair missing from it is a bug, raised as :class:`ResumeProtocolError`.
@@ -59,9 +60,10 @@ class Event(Enum):
     CHUNK_DIFFERS = "chunk differs from the delivered chunk at its position"
     OFFSET_REACHED = "the N-th held chunk matched"
     CHUNK = "a chunk with nothing to compare it to"
-    DONE_HONOURED = "done: the count says resumed at N, or a replay is impossible"
-    DONE_REPLAYED = "done: the count says replayed from 0"
-    DONE_UNKNOWN = "done without a count that decides"
+    DONE_NO_REPLAY = "done with fewer than N chunks held: a replay is impossible"
+    DONE = "done while a replay is possible: the task's text must decide"
+    PROVED_HONOURED = "the task's text (or, failing it, done's count) says resumed at N"
+    PROVED_REPLAYED = "the task's text (or, failing it, done's count) says replayed from 0"
 
 
 class Action(Enum):
@@ -77,17 +79,20 @@ class Action(Enum):
 S, E, A = State, Event, Action
 
 #: (state, event) -> (next state, action). Every legal pair is here; nothing else is legal.
+#: ``done``'s count alone never decides: a wrong count that happens to equal N + received would
+#: turn a replay into doubled text, so the task's text decides and the count only breaks a tie.
 TRANSITIONS: dict[tuple[State, Event], tuple[State, Action]] = {
     (S.STREAMING, E.CHUNK): (S.STREAMING, A.DELIVER),
-    (S.STREAMING, E.DONE_HONOURED): (S.STREAMING, A.FLUSH),
+    (S.STREAMING, E.DONE_NO_REPLAY): (S.STREAMING, A.FLUSH),
     (S.VERIFYING, E.CHUNK_MATCHES): (S.VERIFYING, A.HOLD),
     (S.VERIFYING, E.OFFSET_REACHED): (S.AMBIGUOUS, A.HOLD),
     (S.VERIFYING, E.CHUNK_DIFFERS): (S.STREAMING, A.FLUSH),
-    (S.VERIFYING, E.DONE_HONOURED): (S.STREAMING, A.FLUSH),
+    (S.VERIFYING, E.DONE_NO_REPLAY): (S.STREAMING, A.FLUSH),
     (S.AMBIGUOUS, E.CHUNK): (S.AMBIGUOUS, A.HOLD),
-    (S.AMBIGUOUS, E.DONE_HONOURED): (S.STREAMING, A.FLUSH),
-    (S.AMBIGUOUS, E.DONE_REPLAYED): (S.STREAMING, A.DROP_REPEATS),
-    (S.AMBIGUOUS, E.DONE_UNKNOWN): (S.UNDECIDED, A.ASK_TASK),
+    (S.AMBIGUOUS, E.DONE_NO_REPLAY): (S.STREAMING, A.FLUSH),
+    (S.AMBIGUOUS, E.DONE): (S.UNDECIDED, A.ASK_TASK),
+    (S.UNDECIDED, E.PROVED_HONOURED): (S.STREAMING, A.FLUSH),
+    (S.UNDECIDED, E.PROVED_REPLAYED): (S.STREAMING, A.DROP_REPEATS),
 }
 del S, E, A
 
@@ -141,7 +146,7 @@ class Resume:
     count to :meth:`done`; each returns the payloads to deliver now.
     """
 
-    __slots__ = ("cursor", "held", "history", "offset", "state")
+    __slots__ = ("cursor", "held", "history", "offset", "state", "total")
 
     def __init__(self, offset: int, history: Sequence[str] | None) -> None:
         self.offset = offset
@@ -150,6 +155,7 @@ class Resume:
         #: On a reconnect with the same offset, how many held chunks the new connection has
         #: repeated so far: under either reading the server starts where it started before.
         self.cursor = 0
+        self.total: int | None = None
         self.state = self._initial_state(0)
 
     def _initial_state(self, received: int) -> State:
@@ -206,19 +212,12 @@ class Resume:
 
     def done(self, total: int | None) -> list[str] | None:
         """``done`` arrived with ``total_chunks`` (None if absent); returns the held chunks to
-        deliver, or None when the count cannot decide (state ``UNDECIDED``: ask the task, then
-        call :meth:`decide_by_text`)."""
+        deliver, or None while a replay is possible (state ``UNDECIDED``: ask the task, then
+        call :meth:`decide_by_text`, or :meth:`decide_by_count` if the task has no text)."""
+        self.total = total
         received = len(self.held)
         replay_possible = self.state is State.AMBIGUOUS and received >= self.offset
-        if not replay_possible:
-            event = Event.DONE_HONOURED
-        elif total == received:
-            event = Event.DONE_REPLAYED
-        elif total == self.offset + received:
-            event = Event.DONE_HONOURED
-        else:
-            event = Event.DONE_UNKNOWN
-        action = self._step(event)
+        action = self._step(Event.DONE if replay_possible else Event.DONE_NO_REPLAY)
         return self._apply(action)
 
     def _apply(self, action: Action) -> list[str] | None:
@@ -227,25 +226,41 @@ class Resume:
         held, self.held = self.held, []
         return held[self.offset :] if action is Action.DROP_REPEATS else held
 
+    def decide_by_count(self) -> list[str] | None:
+        """In ``UNDECIDED``: ``done``'s count picks the reading (R sends ``received`` chunks,
+        H ``N + received``); None when it says neither."""
+        received = len(self.held)
+        if self.total == received:
+            return self._apply(self._step(Event.PROVED_REPLAYED))
+        if self.total == self.offset + received:
+            return self._apply(self._step(Event.PROVED_HONOURED))
+        return None
+
     def decide_by_text(self, seen: str, final: str) -> list[str] | None:
         """In ``UNDECIDED``: the task's final text ``final`` and the text ``seen`` delivered so
-        far pick the reading; returns the chunks to deliver, or None when the text cannot tell
-        (both readings or neither give ``final``, or the readings differ in more than text)."""
+        far pick the reading; when the text cannot tell (both readings give ``final``), the count
+        does. Returns the chunks to deliver, or None when neither decides."""
         if self.state is not State.UNDECIDED:
             raise ResumeProtocolError(f"decide_by_text in {self.state}")
         held_text = "".join(chunk_text(d) for d in self.held)
         replay_text = "".join(chunk_text(d) for d in self.held[self.offset :])
-        honoured = self.history is not None and seen + held_text == final
-        replayed = (seen + replay_text == final) if self.history is not None else held_text == final
-        if self.history is None:
+        if self.history is None:  # what came before the offset is unknown here
+            replayed = held_text == final
             honoured = final.endswith(held_text) and len(final) > len(held_text)
-        if honoured and replayed:
-            # Same text either way: the first N held chunks carry no text. Safe to drop them only
-            # if they carry nothing else either (no reasoning, tool calls or usage).
+        else:
+            replayed = seen + replay_text == final
+            honoured = seen + held_text == final
+        if honoured == replayed:
+            # The text cannot tell (both readings give it, or neither does): the count decides.
+            by_count = self.decide_by_count()
+            if by_count is not None or not honoured:
+                return by_count
+            # Same text either way: the first N held chunks carry no text. Dropping them is safe
+            # only if they carry nothing else either (no reasoning, tool calls, usage).
             if any(_carries_more_than_content(d) for d in self.held[: self.offset]):
                 return None
             honoured = False
         if honoured == replayed:
             return None
-        self.state = State.STREAMING
-        return self._apply(Action.FLUSH if honoured else Action.DROP_REPEATS)
+        event = Event.PROVED_HONOURED if honoured else Event.PROVED_REPLAYED
+        return self._apply(self._step(event))

@@ -28,7 +28,7 @@ def test_the_table_is_total_over_the_states_it_names() -> None:
     states = {s for s, _ in TRANSITIONS} | {n for n, _ in TRANSITIONS.values()}
     assert states == set(State)
     assert {a for _, a in TRANSITIONS.values()} == set(Action)
-    assert (State.AMBIGUOUS, Event.DONE_UNKNOWN) in TRANSITIONS
+    assert TRANSITIONS[(State.AMBIGUOUS, Event.DONE)] == (State.UNDECIDED, Action.ASK_TASK)
 
 
 def test_illegal_transition_is_an_error() -> None:
@@ -52,19 +52,37 @@ def test_a_differing_chunk_proves_the_offset_was_honoured() -> None:
     assert resume.state is State.STREAMING
 
 
-def test_repeats_beyond_the_offset_stay_ambiguous_until_done_counts() -> None:
+def test_repeats_beyond_the_offset_stay_ambiguous_and_the_text_decides() -> None:
     resume = Resume(2, [HA, HA])
     assert resume.chunk(HA) == [] and resume.chunk(HA) == []
     assert resume.state is State.AMBIGUOUS
     assert resume.chunk(c(" done")) == []
-    assert resume.done(5) == [HA, HA, c(" done")]  # 2 + 3: honoured
+    assert resume.done(5) is None  # even a count of 2 + 3 is only a tie-breaker
+    assert resume.decide_by_text("haha", "hahahaha done") == [HA, HA, c(" done")]
 
 
-def test_done_count_of_the_received_chunks_means_a_replay() -> None:
+def test_a_wrong_count_does_not_beat_the_text() -> None:
+    resume = Resume(1, [HA])
+    resume.chunk(HA)
+    assert resume.done(2) is None  # 2 = 1 + 1 reads as honoured; the text says replayed
+    assert resume.decide_by_text("ha", "ha") == []
+
+
+def test_without_the_task_text_the_count_decides() -> None:
     resume = Resume(2, [HA, HA])
     for data in (HA, HA, c(" done")):
         resume.chunk(data)
-    assert resume.done(3) == [c(" done")]
+    resume.done(3)
+    assert resume.decide_by_count() == [c(" done")]
+
+
+def test_empty_repeats_are_decided_by_the_count_when_the_text_ties() -> None:
+    empty = c("")
+    resume = Resume(2, [empty, empty])
+    for data in (empty, empty, c("x")):
+        resume.chunk(data)
+    resume.done(5)
+    assert resume.decide_by_text("", "x") == [empty, empty, c("x")]
 
 
 def test_done_before_the_offset_is_reached_cannot_be_a_replay() -> None:
@@ -74,7 +92,7 @@ def test_done_before_the_offset_is_reached_cannot_be_a_replay() -> None:
 
 
 @pytest.mark.parametrize("total", [None, 99])
-def test_done_without_a_deciding_count_asks_the_task(total: int | None) -> None:
+def test_done_with_any_count_asks_the_task(total: int | None) -> None:
     resume = Resume(2, [HA, HA])
     for data in (HA, HA, c(" done")):
         resume.chunk(data)
@@ -91,11 +109,14 @@ def test_task_text_picks_the_replay() -> None:
     assert resume.decide_by_text("haha", "haha done") == [c(" done")]
 
 
-def test_task_text_that_fits_neither_reading_decides_nothing() -> None:
+@pytest.mark.parametrize(("total", "decided"), [(None, None), (7, None), (1, []), (2, [HA])])
+def test_task_text_that_fits_neither_reading_leaves_it_to_the_count(
+    total: int | None, decided: list[str] | None
+) -> None:
     resume = Resume(1, [HA])
     resume.chunk(HA)
-    resume.done(None)
-    assert resume.decide_by_text("ha", "something else") is None
+    resume.done(total)
+    assert resume.decide_by_text("ha", "something else") == decided
 
 
 def test_held_chunks_survive_a_cut_and_are_matched_again() -> None:
@@ -106,7 +127,8 @@ def test_held_chunks_survive_a_cut_and_are_matched_again() -> None:
     assert resume.chunk(HA) == [] and resume.chunk(HA) == []  # the repeat of the held ones
     assert len(resume.held) == 2
     resume.chunk(c("!"))
-    assert resume.done(4) == [HA, HA, c("!")]  # 1 + 3: honoured
+    assert resume.done(4) is None
+    assert resume.decide_by_count() == [HA, HA, c("!")]  # 1 + 3: honoured
 
 
 def test_a_reconnect_that_starts_elsewhere_forgets_what_it_no_longer_confirms() -> None:
@@ -123,4 +145,5 @@ def test_unknown_history_holds_everything_until_the_count() -> None:
     assert resume.state is State.AMBIGUOUS
     for text in "abcd":
         assert resume.chunk(c(text)) == []
-    assert resume.done(4) == [c("c"), c("d")]
+    assert resume.done(4) is None
+    assert resume.decide_by_text("", "abcd") == [c("c"), c("d")]

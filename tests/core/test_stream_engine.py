@@ -149,6 +149,14 @@ def test_wrong_total_never_gives_a_wrong_answer(delta: int) -> None:
     assert "".join(e.chunk.delta.content or "" for e in run.emitted) == "abc"
 
 
+def test_wrong_count_that_reads_as_honoured_does_not_double_a_replay() -> None:
+    """Found by the property test on a socket: a replaying server whose wrong ``total_chunks``
+    equals offset + received; the count alone would have yielded "haha"."""
+    server = ServerModel(["ha"], honour_offset=False, cuts=[1], total="wrong", total_delta=1)
+    run = generate(server)
+    assert_exactly_once(run, server)
+
+
 def test_doubled_chunk_is_a_typed_error_carrying_the_result() -> None:
     class Doubling(ServerModel):
         def _body(self, offset: int, connection: int) -> bytes:

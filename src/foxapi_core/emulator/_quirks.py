@@ -52,6 +52,8 @@ class Quirks:
             ``"COMPLETED"`` or ``"succeeded"`` (undocumented statuses, reference section 10).
         error_after_completion: A stream ends with ``event: error`` instead of ``done`` (the
             task itself is completed, with its result).
+        usage_in_stream: With ``answer_chunks``, the last chunk carries the task's usage (the
+            client then needs no task query to finish).
     """
 
     answer_chunks: Sequence[str] | None = None
@@ -60,6 +62,7 @@ class Quirks:
     total_chunks: Literal["right", "absent", "wrong"] = "right"
     status_alias: str | None = None
     error_after_completion: bool = False
+    usage_in_stream: bool = False
 
     @property
     def reframes(self) -> bool:
@@ -91,6 +94,8 @@ class Quirks:
                     }
                 ],
             }
+            if self.usage_in_stream and i == len(contents) - 1:
+                chunk["usage"] = task.completion.get("usage")
             data.append(json.dumps(chunk, separators=(",", ":")).encode())
         task.set_chunks(data)
         task.completion["choices"][0]["message"]["content"] = "".join(contents)
