@@ -574,6 +574,17 @@ def stream_flow(
     end = yield from _stream_flow(
         sink, path or f"{SUBMIT_PATH}/{task_id}/stream", deadline, known_prefix=offset == 0
     )
+    if offset > 0 and end.fallback is not None and sink.delivered == offset:
+        # What the caller holds up to chunk N is unknown here: the task's whole answer would
+        # repeat it. Say so instead of silently handing over the whole text.
+        raise StreamError(
+            f"Task {task_id}: its stream cannot be read from offset {offset} "
+            f"({end.fallback.message}); the task may not have been submitted with stream=True, "
+            "or its stream has expired. Read the whole answer with client.wait(task_id).",
+            task_id=task_id,
+            offset=offset,
+            status=end.fallback.status,
+        ) from end.fallback
     return (yield from _finish(sink, end, deadline, synthesize=offset == 0 or sink.delivered > 0))
 
 

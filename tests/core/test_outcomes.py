@@ -223,3 +223,27 @@ def test_quirky_servers_on_a_socket_give_the_answer_once_or_a_typed_error(
     synthetic = bool(got) and (n > len(expected) or got[-1] != expected[n - 1])
     body = got[:-1] if synthetic else got
     assert body == expected[: len(body)]  # exactly once, in order, as parsed JSON
+
+
+@KINDS
+def test_submit_then_stream_from_an_offset_resumes(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """README's crash-resume recipe: submit() now submits with stream=True by default, so
+    stream(task_id, offset=N) reads the rest instead of failing or repeating the answer."""
+    foxapi_emulator.emulator.quirks.answer_chunks = ["a", "b", "c"]
+    emu = foxapi_emulator
+    if kind == "sync":
+        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            task = client.submit(BODY)
+            events = list(client.stream(task.id, offset=1))
+    else:
+
+        async def go() -> list[Any]:
+            async with AsyncFoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+                task = await client.submit(BODY)
+                return [e async for e in client.stream(task.id, offset=1)]
+
+        events = asyncio.run(go())
+    assert contents(events) == ["b", "c"]
+    assert [e.index for e in events] == [1, 2]

@@ -314,3 +314,22 @@ def test_errors_are_typed() -> None:
     server = ServerModel(["a"], cuts=[0] * 20, null_results=True)
     run = generate(server)
     assert isinstance(run.error, FoxAPIError)
+
+
+# --- 8a. stream(task_id, offset=N) on a task without a stream -------------------------------------
+
+
+def test_stream_from_an_offset_of_a_task_without_stream_names_wait() -> None:
+    clock = Clock()
+
+    def server(cmd: Any) -> Any:
+        if isinstance(cmd, Send) and cmd.kind == "stream":
+            body = json.dumps({"error": {"message": "not a stream task", "type": "x"}}).encode()
+            return Reply(400, JSON, body)
+        task = {"id": TASK_ID, "status": "completed", "results": [completion_obj("whole")]}
+        return Reply(200, JSON, json.dumps(task).encode())
+
+    run = drive(stream_flow(make_ctx(clock), TASK_ID, clock.now + 60, offset=3), server, clock)
+    assert isinstance(run.error, StreamError)
+    assert "client.wait(task_id)" in str(run.error)
+    assert run.emitted == []  # not the whole answer again
