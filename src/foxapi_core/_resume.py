@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
 
 __all__ = [
     "TRANSITIONS",
@@ -119,18 +118,6 @@ def chunk_text(data: str) -> str:
     except (ValueError, LookupError, TypeError, AttributeError):
         return ""
     return content if isinstance(content, str) else ""
-
-
-def _carries_more_than_content(data: str) -> bool:
-    try:
-        payload: Any = json.loads(data)
-        delta = payload["choices"][0]["delta"]
-    except (ValueError, LookupError, TypeError):
-        return True
-    return bool(
-        (isinstance(delta, dict) and (delta.get("reasoning_content") or delta.get("tool_calls")))
-        or payload.get("usage")
-    )
 
 
 class Resume:
@@ -252,15 +239,8 @@ class Resume:
             honoured = seen + held_text == final
         if honoured == replayed:
             # The text cannot tell (both readings give it, or neither does): the count decides.
-            by_count = self.decide_by_count()
-            if by_count is not None or not honoured:
-                return by_count
-            # Same text either way: the first N held chunks carry no text. Dropping them is safe
-            # only if they carry nothing else either (no reasoning, tool calls, usage).
-            if any(_carries_more_than_content(d) for d in self.held[: self.offset]):
-                return None
-            honoured = False
-        if honoured == replayed:
-            return None
+            # Without one there is no proof, and a guess could skip or double a chunk (empty
+            # ones included): None, and the caller takes the rest from the task's result.
+            return self.decide_by_count()
         event = Event.PROVED_HONOURED if honoured else Event.PROVED_REPLAYED
         return self._apply(self._step(event))
