@@ -248,7 +248,8 @@ def _connection(
             elif name == "done":
                 total = _total_chunks(event.data) if event.event == "done" else None
                 if resume is not None:
-                    ready = resume.done(total)
+                    # A count already contradicted (it sent us back for a gap) proves nothing.
+                    ready = resume.done(None if sink.repaired else total)
                     if ready is None:
                         yield from _drain()
                         return _Outcome("done", total, resume=resume)

@@ -333,3 +333,14 @@ def test_stream_from_an_offset_of_a_task_without_stream_names_wait() -> None:
     assert isinstance(run.error, StreamError)
     assert "client.wait(task_id)" in str(run.error)
     assert run.emitted == []  # not the whole answer again
+
+
+def test_a_count_already_contradicted_does_not_decide_a_resume() -> None:
+    """Found by the long hypothesis profile: done says 2 for a 1-chunk answer, the gap re-stream
+    is a replay of that chunk, and the task has no result: the count must not turn the replay
+    into "haha"; without proof the call fails typed."""
+    server = ServerModel(["ha"], honour_offset=False, total="wrong", total_delta=1)
+    server.null_results = True
+    run = generate(server)
+    assert isinstance(run.error, TaskFailedError)
+    assert [e.chunk.delta.content for e in run.emitted] == ["ha"]
