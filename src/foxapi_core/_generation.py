@@ -472,22 +472,9 @@ def _finish(
     if end.completion is not None:
         completion = end.completion
     else:
-        try:
-            task = yield from wait_flow(ctx, sink.task_id, deadline)
-        except TaskFailedError as exc:
-            ready = None
-            if exc.code == "empty_results" and end.undecided is not None:
-                ready = end.undecided.decide_by_count()  # no text to decide: the count must
-            if ready is None:
-                raise
-            for data in ready:
-                yield from sink.deliver(data)
-            logger.warning(
-                "Task %s: completed without a result; returning the streamed answer, which "
-                "has no usage.",
-                sink.task_id,
-            )
-            return _with_reasoning(ctx, assembler.completion(), None, complete=True)
+        # No count alone may decide an ambiguous resume: a wrong one would double or drop text.
+        # A task without a result here is a typed error (the streamed chunks are all correct).
+        task = yield from wait_flow(ctx, sink.task_id, deadline)
         assert task.results
         completion = task.results[0]
     if end.undecided is not None:
