@@ -396,8 +396,14 @@ class FoxAPIClient(_ClientBase):
 
     # -- operations --------------------------------------------------------------------------
 
-    def submit(self, request: RequestLike, *, stream: bool = False) -> Task:
+    def submit(self, request: RequestLike, *, stream: bool = True) -> Task:
         """Validate and submit a generation; return the task at once (status ``pending``).
+
+        Args:
+            request: a wire request model or a plain body dict.
+            stream: submit with ``stream=true`` (the default), so that the answer can be read,
+                and resumed after a crash, with ``stream(task.id, offset=N)``; a task submitted
+                with ``stream=False`` can only be polled (``wait(task.id)``).
 
         Raises:
             RequestValidationError: the request breaks a model rule (nothing was sent).
@@ -646,7 +652,7 @@ class AsyncFoxAPIClient(_ClientBase):
         assert result is not None, "flow ended without a result"
         return result.value  # type: ignore[no-any-return]
 
-    async def submit(self, request: RequestLike, *, stream: bool = False) -> Task:
+    async def submit(self, request: RequestLike, *, stream: bool = True) -> Task:
         """Validate and submit a generation; return the task at once. See FoxAPIClient.submit."""
         ctx = self._context()
         body = _body(request)

@@ -373,6 +373,30 @@ def list_models_flow(ctx: FlowContext, deadline: float) -> Flow[Catalog]:
     return ctx.catalog.merged_with_live(payload)
 
 
+# Reference section 3: the documented statuses (plus ``cancelled``, terminal). Anything else is
+# compared case-insensitively; an unknown status with results is taken as done (section 10).
+_RUNNING = frozenset({"pending", "processing"})
+_FAILED = frozenset({"failed", "cancelled"})
+#: An unknown status without results is polled this many times, or this many seconds, before it
+#: is refused: long enough to ride out a transient label, far shorter than the default deadline.
+UNKNOWN_STATUS_POLLS = 5
+UNKNOWN_STATUS_SECONDS = 60.0
+
+
+def _completed_result(task: Task, task_id: str) -> Task:
+    """``task`` if its first result has an answer; a completed result with no choice is an error
+    (it would read as an empty answer)."""
+    assert task.results
+    if not task.results[0].choices:
+        raise TaskFailedError(
+            f"Task {task_id} is {task.status} but its result has no choices (no answer); read "
+            "the raw task with client.get_task(task_id).",
+            task_id=task_id,
+            code="empty_choices",
+        )
+    return task
+
+
 def wait_flow(
     ctx: FlowContext,
     task_id: str,
@@ -383,24 +407,47 @@ def wait_flow(
 ) -> Flow[Task]:
     """Poll until the task is completed (returned) or failed (raised), per the poll policy.
 
-    The last poll happens exactly at the deadline (the Smithy waiter rule).
+    The last poll happens exactly at the deadline (the Smithy waiter rule). Statuses are compared
+    case-insensitively; a status outside the documented ones counts as done when the task carries
+    results, else it is logged once and refused after :data:`UNKNOWN_STATUS_POLLS` polls or
+    :data:`UNKNOWN_STATUS_SECONDS` seconds, whichever comes first.
 
     Raises:
-        TaskFailedError: the task failed or was cancelled.
+        TaskFailedError: the task failed or was cancelled (``code`` from the server), its
+            result has no choices (``code="empty_choices"``), it stayed ``completed`` without
+            results (``code="empty_results"``) or in an unknown status (``code="unknown_status"``,
+            ``task_status`` names it).
         TaskTimeoutError: the deadline passed first; the task may still complete.
     """
     policy = ctx.config.poll
     started = ctx.clock()
     null_results = 0
+    unknown_polls = 0
+    unknown_since = 0.0
     if first_delay > 0:
         yield Sleep(min(first_delay, max(deadline - started, 0.0)))
     while True:
         task = yield from get_task_flow(ctx, task_id, deadline)
         if on_progress is not None:
             on_progress(task)
-        if task.status == "completed":
-            if task.results:
-                return task
+        status = task.status.lower() if isinstance(task.status, str) else str(task.status)
+        if status in _FAILED:
+            error = task.error
+            raise TaskFailedError(
+                f"Task {task_id} {status}: "
+                f"{(error.message if error else None) or 'no message from FoxAPI'}",
+                task_id=task_id,
+                code=(error.code or error.type) if error else status,
+            )
+        if task.results:
+            if status != "completed":
+                logger.warning(
+                    "Task %s: unknown status %r with results; taken as completed.",
+                    task_id,
+                    task.status,
+                )
+            return _completed_result(task, task_id)
+        if status == "completed":
             # Reference section 3: `completed` can briefly come with null results; re-query.
             null_results += 1
             if null_results > policy.null_result_retries:
@@ -410,14 +457,30 @@ def wait_flow(
                     task_id=task_id,
                     code="empty_results",
                 )
-        elif task.status in ("failed", "cancelled"):
-            error = task.error
-            raise TaskFailedError(
-                f"Task {task_id} {task.status}: "
-                f"{(error.message if error else None) or 'no message from FoxAPI'}",
-                task_id=task_id,
-                code=(error.code or error.type) if error else task.status,
-            )
+        elif status not in _RUNNING:
+            if not unknown_polls:
+                unknown_since = ctx.clock()
+                logger.warning(
+                    "Task %s: FoxAPI reports the undocumented status %r; polling on for at most "
+                    "%d polls or %g s.",
+                    task_id,
+                    task.status,
+                    UNKNOWN_STATUS_POLLS,
+                    UNKNOWN_STATUS_SECONDS,
+                )
+            unknown_polls += 1
+            if (
+                unknown_polls >= UNKNOWN_STATUS_POLLS
+                or ctx.clock() - unknown_since >= UNKNOWN_STATUS_SECONDS
+            ):
+                raise TaskFailedError(
+                    f"Task {task_id} is in the status {task.status!r}, which FoxAPI does not "
+                    f"document, with no result after {unknown_polls} polls; read it with "
+                    "client.get_task(task_id) or wait again with client.wait(task_id).",
+                    task_id=task_id,
+                    code="unknown_status",
+                    task_status=task.status,
+                )
         now = ctx.clock()
         if now >= deadline:
             raise TaskTimeoutError(

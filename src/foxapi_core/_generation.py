@@ -14,12 +14,13 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from ._assembler import ChunkAssembler
 from ._errors import (
+    APIConnectionError,
     APIStatusError,
     APITimeoutError,
     FoxAPIError,
@@ -45,6 +46,7 @@ from ._flows import (
     validate_body,
     wait_flow,
 )
+from ._resume import Resume, State
 from ._sse import ServerSentEvent, SSEDecoder
 from ._wire import (
     ChatCompletion,
@@ -80,6 +82,19 @@ class _Sink:
     delivered: int = 0
     history: list[str] = field(default_factory=list)
     history_start: int = 0
+    keepalives: int = 0
+    #: The stream was re-read from a gap that ``done`` revealed: check it against the task.
+    repaired: bool = False
+
+    def keepalive(self, data: str) -> None:
+        """An unnamed ``data:`` that is not a chunk: ignored and not counted (logged once)."""
+        if not self.keepalives:
+            logger.info(
+                "Task %s: ignoring data events that are not chunks (first: %.80r).",
+                self.task_id,
+                data,
+            )
+        self.keepalives += 1
 
     def deliver(self, data: str) -> Flow[None]:
         try:
@@ -129,78 +144,119 @@ def _drain() -> Flow[None]:
 def _total_chunks(data: str) -> int | None:
     try:
         value = json.loads(data).get("total_chunks")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
-    return value if isinstance(value, int) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _is_chunk(data: str) -> bool:
+    """Whether an unnamed ``data:`` payload is a chunk: a JSON object with ``choices`` and no
+    other ``object`` (reference section 10: anything else is a keep-alive, not counted)."""
+    try:
+        payload = json.loads(data)
+    except (ValueError, RecursionError):
+        return True  # malformed: let the chunk validation say so, with the offset
+    return (
+        isinstance(payload, dict)
+        and "choices" in payload
+        and payload.get("object", "chat.completion.chunk") == "chat.completion.chunk"
+    )
+
+
+@dataclass
+class _Outcome:
+    """How one connection ended: ``done`` (with ``total_chunks`` and, when the resume is still
+    undecided, the :class:`Resume` the task's text must decide), a ``cut`` or ``stall`` to
+    reconnect after, or ``task``: the answer is the task's ``completion``."""
+
+    kind: Literal["done", "cut", "stall", "task"]
+    total: int | None = None
+    resume: Resume | None = None
+    completion: ChatCompletion | None = None
 
 
 @dataclass
 class _StreamEnd:
     total: int | None = None
-    fallback: APIStatusError | None = None
+    fallback: FoxAPIError | None = None
+    undecided: Resume | None = None
+    completion: ChatCompletion | None = None
 
 
-def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool | int | None]:
-    """Consume one opened connection. Returns ``False`` if it broke off (reconnect), else the
-    ``total_chunks`` of the ``done`` event (None when the server did not say)."""
+def _stall_error(sink: _Sink, failure: TransportFailure) -> APITimeoutError:
+    error = APITimeoutError(
+        f"Task {sink.task_id}: the stream stalled (no data for "
+        f"{sink.ctx.config.timeouts.stream_idle:g} s); resume with "
+        f"client.stream(task_id, offset={sink.delivered}).",
+        task_id=sink.task_id,
+        offset=sink.delivered,
+    )
+    error.__cause__ = failure.error
+    return error
+
+
+def _deadline_error(sink: _Sink) -> TaskTimeoutError:
+    return TaskTimeoutError(
+        f"Task {sink.task_id}: the deadline passed while streaming; resume with "
+        f"client.stream(task_id, offset={sink.delivered}).",
+        task_id=sink.task_id,
+        offset=sink.delivered,
+    )
+
+
+def _connection(
+    sink: _Sink, deadline: float, known_prefix: bool, resume: Resume | None = None
+) -> Flow[_Outcome]:
+    """Consume one opened connection, delivering each chunk once (see :mod:`._resume`).
+    ``resume`` is the undecided verification of the previous connection, if it broke off."""
     ctx = sink.ctx
     decoder = SSEDecoder()
     # After a reconnect with ?offset=N the server either resumed at chunk N or replayed from 0
-    # (reference section 10: verify, never assume). Hold chunks that repeat what we already have
-    # until they prove to be a replay (all N seen again) or new (one differs).
-    resumed_at = sink.delivered
-    verifying = resumed_at > 0
-    held: list[str] = []
+    # (reference section 10: verify, never assume). Only while that is undecided are chunks held
+    # and compared; the hot path below is a plain deliver.
+    if resume is not None:
+        resume.reconnect()
+    elif sink.delivered:
+        resume = Resume(sink.delivered, sink.history if known_prefix else None)
+    verifying = resume is not None
     while True:
         events, failure = yield from _read(decoder)
         if failure is not None:
             if failure.timeout and ctx.clock() >= deadline:
                 # The read was cut short by the deadline (Send.timeout), not by a stall.
-                raise TaskTimeoutError(
-                    f"Task {sink.task_id}: the deadline passed while streaming; resume with "
-                    f"client.stream(task_id, offset={sink.delivered}).",
-                    task_id=sink.task_id,
-                    offset=sink.delivered,
-                ) from failure.error
+                raise _deadline_error(sink) from failure.error
             if failure.timeout:
-                raise APITimeoutError(
-                    f"Task {sink.task_id}: the stream stalled (no data for "
-                    f"{ctx.config.timeouts.stream_idle:g} s); resume with "
-                    f"client.stream(task_id, offset={sink.delivered}).",
-                    task_id=sink.task_id,
-                    offset=sink.delivered,
-                ) from failure.error
-            return False
+                logger.info("Task %s: the stream stalled; resuming.", sink.task_id)
+                return _Outcome("stall", resume=resume)
+            return _Outcome("cut", resume=resume)
         for event in events:
             name = event.event
-            if name == "chunk" or (name == "message" and event.data != "[DONE]"):
+            if name == "message":
+                data = event.data
+                name = "done" if data == "[DONE]" else "chunk" if _is_chunk(data) else ""
+                if not name:
+                    sink.keepalive(data)
+                    continue
+            if name == "chunk":
                 if verifying:
-                    k = len(held)
-                    if not known_prefix or (
-                        k < resumed_at and event.data == sink.history[k - sink.history_start]
-                    ):
-                        held.append(event.data)
-                        if known_prefix and len(held) == resumed_at:
-                            held.clear()  # a replay from 0: everything held was a repeat
-                            verifying = False
-                        continue
-                    verifying = False
-                    for data in held:
+                    assert resume is not None
+                    for data in resume.chunk(event.data):
                         yield from sink.deliver(data)
-                    held.clear()
-                yield from sink.deliver(event.data)
-            elif name == "done" or event.data == "[DONE]":
-                total = _total_chunks(event.data) if name == "done" else None
-                if held:
-                    replayed = (
-                        total is not None
-                        and len(held) == total
-                        and total != (resumed_at + len(held))
-                    )
-                    for data in held[resumed_at:] if replayed else held:
+                    verifying = resume.state is not State.STREAMING
+                else:
+                    yield from sink.deliver(event.data)
+            elif name == "done":
+                total = _total_chunks(event.data) if event.event == "done" else None
+                if resume is not None:
+                    # A count already contradicted (it sent us back for a gap) proves nothing.
+                    ready = resume.done(None if sink.repaired else total)
+                    if ready is None:
+                        yield from _drain()
+                        return _Outcome("done", total, resume=resume)
+                    for data in ready:
                         yield from sink.deliver(data)
                 yield from _drain()
-                return total
+                return _Outcome("done", total)
             elif name == "error":
                 detail = _error_message(event.data)
                 error = StreamError(
@@ -209,42 +265,49 @@ def _connection(sink: _Sink, deadline: float, known_prefix: bool) -> Flow[bool |
                     offset=sink.delivered,
                 )
                 yield CLOSE_STREAM
-                yield from _raise_if_task_failed(sink, deadline, error, detail)
-                raise error
+                completion = yield from _task_after_error(sink, deadline, error, detail)
+                return _Outcome("task", completion=completion)
             elif event is _EOF:
-                return False
+                return _Outcome("cut", resume=resume)
         if ctx.clock() > deadline:
-            raise TaskTimeoutError(
-                f"Task {sink.task_id}: the deadline passed while streaming; resume with "
-                f"client.stream(task_id, offset={sink.delivered}).",
-                task_id=sink.task_id,
-            )
+            raise _deadline_error(sink)
 
 
-def _raise_if_task_failed(
+def _task_after_error(
     sink: _Sink, deadline: float, error: StreamError, detail: str
-) -> Flow[None]:
-    """An ``error`` event carries only a message; when the task itself failed, raise the typed
-    TaskFailedError with the task's code instead (what ``transport="poll"`` would raise)."""
+) -> Flow[ChatCompletion]:
+    """An ``error`` event carries only a message; the task says what really happened: failed
+    (TaskFailedError with the task's code, what ``transport="poll"`` raises), or completed with
+    its answer (returned: an answer the server holds is never thrown away)."""
     if not sink.task_id:  # a sync+stream POST: no task to ask
-        return
+        raise error
     try:
         task = yield from get_task_flow(sink.ctx, sink.task_id, deadline)
     except FoxAPIError:
-        return  # the check is best effort: the stream's own error stands
-    if task.status in ("failed", "cancelled"):
+        raise error from None  # the check is best effort: the stream's own error stands
+    status = task.status.lower()
+    if status in ("failed", "cancelled"):
         info = task.error
         raise TaskFailedError(
-            f"Task {sink.task_id} {task.status}: {(info.message if info else None) or detail}",
+            f"Task {sink.task_id} {status}: {(info.message if info else None) or detail}",
             task_id=sink.task_id,
-            code=(info.code or info.type) if info else task.status,
+            code=(info.code or info.type) if info else status,
         ) from error
+    if status == "completed" and task.results and task.results[0].choices:
+        logger.warning(
+            "Task %s: the stream ended with an error (%s) but the task is completed; "
+            "returning its result.",
+            sink.task_id,
+            detail,
+        )
+        return task.results[0]
+    raise error
 
 
 def _error_message(data: str) -> str:
     try:
         message = json.loads(data).get("message")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         message = None
     return str(message) if message else data or "no message"
 
@@ -253,35 +316,61 @@ def _stream_flow(
     sink: _Sink, path: str, deadline: float, *, known_prefix: bool
 ) -> Flow[_StreamEnd]:
     """Consume a task's SSE stream from ``sink.delivered``, reconnecting with ``?offset`` after a
-    cut. Falls back (returns ``fallback``) on a 4xx other than 401/402/403, e.g. a stream past its
-    retention or a task submitted without ``stream``."""
+    cut or a stall, and from the gap when ``done`` counts more chunks than arrived.
+
+    Falls back to the task (returns ``fallback``) on a 4xx other than 401/402/403 (a stream past
+    its retention, a task submitted without ``stream``), when opening the stream keeps failing
+    (5xx or connection errors after the request's own retries), or after more than
+    ``max_retries`` reconnects in a row that brought nothing new: polling goes on until the
+    caller's deadline, so a stream that cannot progress never ends a call the task can finish.
+    """
     ctx = sink.ctx
     policy = ctx.config.retry
     failures = 0
+    resume: Resume | None = None  # an undecided resume carried over a cut
     while True:
         params = {"offset": str(sink.delivered)} if sink.delivered else None
         try:
             yield from send_flow(ctx, Send("GET", path, params=params, kind="stream"), deadline)
         except APIStatusError as exc:
-            if (
-                exc.status is not None
-                and 400 <= exc.status < 500
-                and exc.status not in (401, 402, 403)
-            ):
-                return _StreamEnd(fallback=exc)
-            raise
-        before = sink.delivered
-        outcome = yield from _connection(sink, deadline, known_prefix)
+            if exc.status is not None and exc.status in (401, 402, 403):
+                raise
+            return _StreamEnd(fallback=exc)
+        except APIConnectionError as exc:
+            if ctx.clock() >= deadline:
+                raise
+            return _StreamEnd(fallback=exc)
+        before = sink.delivered, len(resume.held) if resume is not None else 0
+        outcome = yield from _connection(sink, deadline, known_prefix, resume)
         yield CLOSE_STREAM
-        if outcome is not False:
-            return _StreamEnd(total=outcome if isinstance(outcome, int) else None)
-        failures = 0 if sink.delivered > before else failures + 1
+        resume = None
+        if outcome.kind == "task":
+            return _StreamEnd(completion=outcome.completion)
+        if outcome.kind == "done":
+            if outcome.resume is not None:
+                return _StreamEnd(total=outcome.total, undecided=outcome.resume)
+            if outcome.total is None or outcome.total <= sink.delivered:
+                return _StreamEnd(total=outcome.total)
+            logger.warning(
+                "Task %s: done counts %d chunks but %d arrived; re-streaming from the gap.",
+                sink.task_id,
+                outcome.total,
+                sink.delivered,
+            )
+            sink.repaired = True
+        else:
+            held = outcome.resume
+            if held is not None and held.state is not State.STREAMING and held.held:
+                resume = held
+        progress = (sink.delivered, len(resume.held) if resume is not None else 0) > before
+        failures = 0 if progress else failures + 1
         if failures > policy.max_retries:
-            raise StreamError(
-                f"Task {sink.task_id}: the stream kept breaking off; resume with "
-                f"client.stream(task_id, offset={sink.delivered}) or client.wait(task_id).",
-                task_id=sink.task_id,
-                offset=sink.delivered,
+            return _StreamEnd(
+                fallback=StreamError(
+                    f"Task {sink.task_id}: the stream brought nothing new {failures} times",
+                    task_id=sink.task_id,
+                    offset=sink.delivered,
+                )
             )
         # The first reconnect after progress is immediate: a cut is usually a proxy or LB
         # closing a long response, not an overloaded server.
@@ -289,8 +378,10 @@ def _stream_flow(
             delay = policy.backoff(failures - 1, ctx.rng)
             if ctx.clock() + delay > deadline:
                 raise TaskTimeoutError(
-                    f"Task {sink.task_id}: the deadline passed while reconnecting the stream.",
+                    f"Task {sink.task_id}: the deadline passed while reconnecting the stream; "
+                    f"resume with client.stream(task_id, offset={sink.delivered}).",
                     task_id=sink.task_id,
+                    offset=sink.delivered,
                 )
             yield Sleep(delay)
 
@@ -320,6 +411,8 @@ def _synthetic_event(sink: _Sink, completion: ChatCompletion) -> ChunkEvent | No
             )
             for i, call in enumerate(message.tool_calls)
         ]
+    if text == seen and tool_calls is None:
+        return None  # nothing the caller has not seen; the completion carries the rest
     chunk = ChatCompletionChunk(
         id=completion.id,
         created=completion.created,
@@ -338,27 +431,94 @@ def _synthetic_event(sink: _Sink, completion: ChatCompletion) -> ChunkEvent | No
 def _finish(
     sink: _Sink, end: _StreamEnd, deadline: float, *, synthesize: bool
 ) -> Flow[ChatCompletion]:
-    """The final ChatCompletion after a stream: from the stream alone when it carried usage,
-    else from the task (usage, authoritative message) with the streamed reasoning added."""
-    assembler = sink.assembler
-    if end.fallback is None and assembler.usage is not None and assembler.finish_reason:
-        complete = sink.history_start == 0
-        return _with_reasoning(sink.ctx, assembler.completion(), None, complete=complete)
+    """The final ChatCompletion after a stream.
+
+    After a complete stream: from the stream alone when it carried usage and its count agrees,
+    else from the task (usage, authoritative message) with the streamed reasoning added; a task
+    that then answers ``completed`` without results does not cost the streamed answer. After a
+    stream that could not finish or decide: from the task, the caller getting what it had not seen.
+    """
+    ctx, assembler = sink.ctx, sink.assembler
+    if end.fallback is None and end.undecided is None and end.completion is None:
+        extra = sink.repaired or (end.total is not None and sink.delivered > end.total)
+        if not extra and assembler.usage is not None and assembler.finish_reason:
+            complete = sink.history_start == 0
+            return _with_reasoning(ctx, assembler.completion(), None, complete=complete)
+        try:
+            task = yield from wait_flow(ctx, sink.task_id, deadline)
+        except TaskFailedError as exc:
+            if exc.code != "empty_results" or extra or not assembler.finish_reason:
+                raise
+            logger.warning(
+                "Task %s: completed without a result; returning the streamed answer, which "
+                "has no usage.",
+                sink.task_id,
+            )
+            complete = sink.history_start == 0
+            return _with_reasoning(ctx, assembler.completion(), None, complete=complete)
+        assert task.results  # wait_flow only returns completed tasks with results
+        completion = task.results[0]
+        if extra:
+            _check_extra(sink, end, completion)
+        return _with_reasoning(
+            ctx, completion, assembler.reasoning, complete=sink.history_start == 0
+        )
     if end.fallback is not None:
         logger.info(
             "Task %s: stream unavailable (%s); falling back to polling.",
             sink.task_id,
-            end.fallback.status,
+            end.fallback.status or end.fallback.message,
         )
-    task = yield from wait_flow(sink.ctx, sink.task_id, deadline)
-    assert task.results  # wait_flow only returns completed tasks with results
-    completion = task.results[0]
-    if end.fallback is not None and sink.emit and synthesize:
+    if end.completion is not None:
+        completion = end.completion
+    else:
+        # No count alone may decide an ambiguous resume: a wrong one would double or drop text.
+        # A task without a result here is a typed error (the streamed chunks are all correct).
+        task = yield from wait_flow(ctx, sink.task_id, deadline)
+        assert task.results
+        completion = task.results[0]
+    if end.undecided is not None:
+        ready = end.undecided.decide_by_text(
+            assembler.content if sink.history_start == 0 else "", completion.text
+        )
+        if ready is not None:
+            for data in ready:
+                yield from sink.deliver(data)
+            return _with_reasoning(
+                ctx, completion, assembler.reasoning, complete=sink.history_start == 0
+            )
+        logger.warning(
+            "Task %s: could not tell whether the server resumed the stream at chunk %d or "
+            "replayed it; the rest of the answer comes from the task's result.",
+            sink.task_id,
+            sink.delivered,
+        )
+    if sink.emit and synthesize:
         event = _synthetic_event(sink, completion)
         if event is not None:
             yield Emit(event)
-    complete = end.fallback is None and sink.history_start == 0
-    return _with_reasoning(sink.ctx, completion, assembler.reasoning, complete=complete)
+    return _with_reasoning(ctx, completion, assembler.reasoning, complete=False)
+
+
+def _check_extra(sink: _Sink, end: _StreamEnd, completion: ChatCompletion) -> None:
+    """More chunks arrived than ``done`` counted: a wrong count if the text agrees with the
+    task's result, else chunks were doubled, which a caller that was handed them must know."""
+    if sink.assembler.content == completion.text or not sink.emit:
+        logger.warning(
+            "Task %s: done counted %s chunks but %d arrived; the task's result is used.",
+            sink.task_id,
+            end.total,
+            sink.delivered,
+        )
+        return
+    raise StreamError(
+        f"Task {sink.task_id}: {sink.delivered} chunks arrived but the stream counted "
+        f"{end.total}, and the streamed text differs from the task's result; the result is "
+        "in this error's .completion.",
+        task_id=sink.task_id,
+        offset=sink.delivered,
+        completion=completion,
+    )
 
 
 def _with_reasoning(
@@ -402,6 +562,17 @@ def stream_flow(
     end = yield from _stream_flow(
         sink, path or f"{SUBMIT_PATH}/{task_id}/stream", deadline, known_prefix=offset == 0
     )
+    if offset > 0 and end.fallback is not None and sink.delivered == offset:
+        # What the caller holds up to chunk N is unknown here: the task's whole answer would
+        # repeat it. Say so instead of silently handing over the whole text.
+        raise StreamError(
+            f"Task {task_id}: its stream cannot be read from offset {offset} "
+            f"({end.fallback.message}); the task may not have been submitted with stream=True, "
+            "or its stream has expired. Read the whole answer with client.wait(task_id).",
+            task_id=task_id,
+            offset=offset,
+            status=end.fallback.status,
+        ) from end.fallback
     return (yield from _finish(sink, end, deadline, synthesize=offset == 0 or sink.delivered > 0))
 
 
@@ -417,6 +588,21 @@ def _sync_flow(
         cmd = Send("POST", SUBMIT_PATH, body={**body, "sync": True}, kind="sync", submit=True)
         reply = yield from send_flow(ctx, cmd, deadline)
         completion: ChatCompletion = parse_reply(ChatCompletion, reply, ctx, "sync generation")
+        if completion.object == "llm.generation.task" or (
+            not completion.choices and "status" in (completion.model_extra or {})
+        ):
+            # A gateway that queued the request anyway answers with the task: follow it.
+            task: Task = parse_reply(Task, reply, ctx, "sync generation")
+            ctx.task_id = check_task_id(task.id)
+            logger.info("Sync generation answered with task %s; waiting for it.", task.id)
+            done = yield from wait_flow(ctx, task.id, deadline)
+            assert done.results
+            return done.results[0]
+        if not completion.choices:
+            raise TaskFailedError(
+                "The sync generation answered a ChatCompletion with no choices (no answer).",
+                code="empty_choices",
+            )
         return completion
     # A thinking model's reasoning exists only in the stream, so ask for SSE on the POST itself.
     cmd = Send(
@@ -426,10 +612,20 @@ def _sync_flow(
     sink = _Sink(ctx, "", ChunkAssembler(), emit)
     outcome = yield from _connection(sink, deadline, known_prefix=True)
     yield CLOSE_STREAM
-    if outcome is False:
+    if outcome.kind == "stall":
+        raise _stall_error(sink, TransportFailure(TimeoutError("stream idle"), True, True))
+    if outcome.kind == "cut":
         raise StreamError(
             "The sync stream broke off and a sync request cannot be resumed; use "
             "transport='stream' for resumable streaming.",
+            offset=sink.delivered,
+        )
+    if outcome.completion is not None:
+        return outcome.completion
+    if outcome.total is not None and outcome.total != sink.delivered:
+        raise StreamError(
+            f"The sync stream counted {outcome.total} chunks but {sink.delivered} arrived, and "
+            "a sync request cannot be resumed; use transport='stream'.",
             offset=sink.delivered,
         )
     return _with_reasoning(ctx, sink.assembler.completion(), None, complete=True)

@@ -14,6 +14,8 @@ import time
 import warnings
 from typing import Any
 
+import pytest
+
 from foxapi_core import (
     AsyncFoxAPIClient,
     ChatCompletion,
@@ -46,8 +48,14 @@ def _queue_faults(emu: Any) -> None:
         faults.fail_task(code="load_test_failure")
 
 
+# Issue 13: answers whose chunks repeat ("ha" x6), so that every resume after a cut is ambiguous
+# by content, with re-serialised resumes and non-chunk data: keep-alives between chunks.
+REPEATED = ["", "ha", "ha", "ha", "ha", "ha", "ha", " done"]
+
+
+@pytest.mark.parametrize("answers", ["generated", "repeated-chunks"])
 def test_500_concurrent_generates_with_faults_lose_nothing(
-    foxapi_emulator: RunningEmulator,
+    foxapi_emulator: RunningEmulator, answers: str
 ) -> None:
     emu = foxapi_emulator.emulator
     emu.config.chunk_size = 2
@@ -55,7 +63,15 @@ def test_500_concurrent_generates_with_faults_lose_nothing(
     bodies = [
         TextRequest(model="gemini-2.5-pro", prompt=f"Call {i}: name rivers") for i in range(CALLS)
     ]
-    reference = [respond(b.to_body(), answer_words=emu.config.answer_words).content for b in bodies]
+    if answers == "repeated-chunks":
+        emu.quirks.answer_chunks = REPEATED
+        emu.quirks.reserialise = True
+        emu.quirks.keepalive_data = True
+        reference = ["".join(REPEATED)] * CALLS
+    else:
+        reference = [
+            respond(b.to_body(), answer_words=emu.config.answer_words).content for b in bodies
+        ]
     client = AsyncFoxAPIClient(
         api_key=foxapi_emulator.api_key,
         base_url=foxapi_emulator.base_url,

@@ -267,3 +267,25 @@ def test_one_llm_across_event_loops_and_threads(
     assert not any("Event loop is closed" in m for m in unraisable), unraisable
     assert not problems, problems
     assert threading.active_count() < 50
+
+
+# --- issue 13: exactly-once under a server that honours ?offset with repeated chunks -----------
+
+
+@pytest.mark.parametrize("api", ["complete", "acomplete", "stream_complete"])
+async def test_haha_done_through_llama_index_complete(
+    make_llm: MakeLLM, emu: RunningEmulator, api: str
+) -> None:
+    """ "ha" x4 + " done", usage in the stream, cut after 2, offset honoured: the old engine took
+    the honoured resume for a replay and complete() returned "haha done" with no warning."""
+    emu.emulator.quirks.answer_chunks = ["ha", "ha", "ha", "ha", " done"]
+    emu.emulator.quirks.usage_in_stream = True
+    emu.emulator.faults.cut_stream(after_chunks=2)
+    llm = make_llm("gemini-3.1-pro-preview")
+    if api == "complete":
+        text = llm.complete("laugh").text
+    elif api == "acomplete":
+        text = (await llm.acomplete("laugh")).text
+    else:
+        text = "".join(r.delta or "" for r in llm.stream_complete("laugh"))
+    assert text == "hahahaha done"

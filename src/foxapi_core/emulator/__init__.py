@@ -7,12 +7,14 @@
 - standalone: :func:`serve` (``foxapi emulator --port N``).
 
 Behaviour follows the protocol reference (sections 2-6, decisions of section 10); faults are
-queued on :attr:`Emulator.faults` and counters read from :attr:`Emulator.counters`.
+queued on :attr:`Emulator.faults`, standing server quirks set on :attr:`Emulator.quirks`
+(:class:`Quirks`), and counters read from :attr:`Emulator.counters`.
 """
 
 from ._app import ConnectionDropped
 from ._emulator import Emulator
 from ._faults import Fault, Faults
+from ._quirks import Quirks
 from ._responder import Answer, ToolCall, Usage, chunks, completion, respond
 from ._server import RunningEmulator, serve, serve_in_thread
 from ._state import Counters, EmulatorConfig, RequestRecord, TaskRecord
@@ -25,6 +27,7 @@ __all__ = [
     "EmulatorConfig",
     "Fault",
     "Faults",
+    "Quirks",
     "RequestRecord",
     "RunningEmulator",
     "TaskRecord",

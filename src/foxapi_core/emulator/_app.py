@@ -410,6 +410,7 @@ class _Handlers:
                 credits_reserved=max(1, -(-answer.usage.total_tokens // 500)),
                 failure=failure,
             )
+            emu.quirks.apply_to_task(task)
             task.fail_after = task.total_chunks // 2
             emu.tasks[task_id] = task
         emu.counters.add_submit()
@@ -430,7 +431,10 @@ class _Handlers:
         if task is None:
             return _error(404, "not_found", f"Task {task_id[:80]} not found.")
         null_results = fault is not None and fault.kind == "null_results"
-        return _JSONResponse(task.to_wire(now, null_results=null_results))
+        wire = task.to_wire(now, null_results=null_results)
+        if wire["status"] == "completed" and emu.quirks.status_alias is not None:
+            wire["status"] = emu.quirks.status_alias
+        return _JSONResponse(wire)
 
     # ---- stream ------------------------------------------------------------------------------
 
@@ -474,6 +478,15 @@ class _Handlers:
         return self._sse(request, task, start, fault)
 
     def _sse(self, request: Request, task: TaskRecord, start: int, fault: Fault | None) -> Response:
+        quirks = self.emu.quirks
+        frames: tuple[list[bytes], bytes] | None = None
+        if quirks.reframes:
+            offset = int(request.query_params.get("offset", "0"))
+            frames = quirks.stream_frames(task, offset)
+        if fault is None and frames is not None and self.emu.clock() >= task.finished_at:
+            events, end = frames
+            ready = b"".join([*events[max(0, start) : task.produced_chunks], end])
+            return _ReadyEventStream(ready, _SSE_HEADERS)
         if fault is None and self.emu.clock() >= task.finished_at:
             # What task_events would send, all of it available now: no wait, so no heartbeat.
             end = (
@@ -495,6 +508,8 @@ class _Handlers:
             clock=self.emu.clock,
             heartbeat=self.emu.config.heartbeat_interval,
             on_cut=cut,
+            events=frames[0] if frames is not None else None,
+            end=frames[1] if frames is not None else None,
         )
         return StreamingResponse(body, media_type="text/event-stream", headers=_SSE_HEADERS)
 

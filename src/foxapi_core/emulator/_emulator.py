@@ -13,6 +13,7 @@ import httpx
 from .._catalog import DEFAULT_CATALOG, Catalog
 from ._app import EmulatorApp, build_app
 from ._faults import Faults
+from ._quirks import Quirks
 from ._state import Counters, EmulatorConfig, TaskRecord
 
 __all__ = ["Emulator"]
@@ -45,6 +46,9 @@ class Emulator:
         self.config: EmulatorConfig = dataclasses.replace(base, **overrides) if overrides else base
         self.counters = Counters()
         self.faults = Faults()
+        #: Standing server behaviours (answer chunks, re-serialised replays, keep-alives,
+        #: total_chunks, status words...): see :class:`~foxapi_core.emulator.Quirks`.
+        self.quirks = Quirks()
         self.tasks: dict[str, TaskRecord] = {}
         #: Monotonic clock driving every task timeline; replace to travel in time in tests.
         self.clock: Callable[[], float] = time.monotonic
@@ -67,6 +71,7 @@ class Emulator:
             self.tasks.clear()
         self.counters.reset()
         self.faults.clear()
+        self.quirks = Quirks()
 
     def transport(self) -> httpx.ASGITransport:
         """An in-process transport to the app (buffers whole bodies: not for stream timing)."""

@@ -171,6 +171,12 @@ class TaskRecord:
             self._chunk_data = data
         return data
 
+    def set_chunks(self, data: list[bytes]) -> None:
+        """Replace the answer's chunks by ``data`` (serialized chunks; quirks.answer_chunks)."""
+        self._chunk_data = data
+        self._chunk_events = None
+        self._total = len(data)
+
     @property
     def chunk_events(self) -> list[bytes]:
         """Each chunk framed as an ``event: chunk`` SSE event."""

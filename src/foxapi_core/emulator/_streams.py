@@ -97,19 +97,23 @@ async def task_events(
     clock: Clock,
     heartbeat: float | None,
     on_cut: Callable[[], Awaitable[object]],
+    events: Sequence[bytes] | None = None,
+    end: bytes | None = None,
 ) -> AsyncIterator[bytes]:
     """The named-event SSE body of ``task`` from chunk ``start``.
 
     Chunks are sent as they become available; the body ends with ``done`` (or ``error`` for a
     failed task). ``fault`` (a ``stream`` fault) may cut, stall, corrupt or end the body early;
-    ``on_cut`` is awaited to drop the connection for a cut.
+    ``on_cut`` is awaited to drop the connection for a cut. ``events`` and ``end`` replace the
+    task's chunk events and its end event (quirks, :mod:`._quirks`).
     """
     kind = fault.kind if fault is not None else None
     cut_after = fault.after_chunks if fault is not None and kind == "cut" else None
     stall_after = fault.after_chunks if fault is not None and kind == "stall" else None
     malformed_at = fault.at if fault is not None and kind == "malformed" else -1
     error_at = fault.at if fault is not None and kind == "stream_error" else -1
-    events = task.chunk_events
+    if events is None:
+        events = task.chunk_events
     index, sent = max(0, start), 0
     batch: list[bytes] = []
     size = 0
@@ -134,7 +138,9 @@ async def task_events(
                     batch = []
                 async for ping in _wait(task.finished_at, clock, heartbeat):
                     yield ping
-            if task.failure is not None:
+            if end is not None:
+                batch.append(end)
+            elif task.failure is not None:
                 batch.append(error_event(task.failure.get("message", "task failed")))
             else:
                 batch.append(done_event(task.total_chunks))

@@ -1,0 +1,249 @@
+"""Issue 13's examples on a real loopback socket, through the emulator's quirk switches
+(``emulator.quirks``), sync and async: exactly-once streams and no answer thrown away."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foxapi_core import (
+    AsyncFoxAPIClient,
+    ChatCompletion,
+    FoxAPIClient,
+    FoxAPIError,
+    PollPolicy,
+)
+from foxapi_core.emulator import Emulator, RunningEmulator, serve_in_thread
+
+BODY = {"model": "gemini-3.1-pro-preview", "messages": [{"role": "user", "content": "laugh"}]}
+HAHA = ["ha", "ha", "ha", "ha", " done"]
+
+
+def stream_generate(
+    emu: RunningEmulator, kind: str, **kwargs: Any
+) -> tuple[list[Any], ChatCompletion]:
+    """``client.stream_generate(BODY)`` consumed fully, with the sync or the async client."""
+    if kind == "sync":
+        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url, **kwargs) as client:
+            stream = client.stream_generate(BODY)
+            events = list(stream)
+            return events, stream.completion
+
+    async def go() -> tuple[list[Any], ChatCompletion]:
+        async with AsyncFoxAPIClient(
+            api_key=emu.api_key, base_url=emu.base_url, **kwargs
+        ) as client:
+            stream = client.stream_generate(BODY)
+            events = [event async for event in stream]
+            return events, stream.completion
+
+    return asyncio.run(go())
+
+
+def generate(emu: RunningEmulator, kind: str, **kwargs: Any) -> ChatCompletion:
+    if kind == "sync":
+        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            return client.generate(BODY, **kwargs)
+
+    async def go() -> ChatCompletion:
+        async with AsyncFoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            return await client.generate(BODY, **kwargs)
+
+    return asyncio.run(go())
+
+
+def contents(events: list[Any]) -> list[str]:
+    return [e.chunk.delta.content for e in events]
+
+
+KINDS = pytest.mark.parametrize("kind", ["sync", "async"])
+
+
+@KINDS
+@pytest.mark.parametrize("total", ["right", "absent"])
+def test_haha_done_with_honoured_offset(
+    foxapi_emulator: RunningEmulator, kind: str, total: Any
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = HAHA
+    emu.quirks.usage_in_stream = True
+    emu.quirks.total_chunks = total
+    emu.faults.cut_stream(after_chunks=2)
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert contents(events) == HAHA
+    assert completion.text == "hahahaha done"
+    assert completion.usage is not None
+    assert generate(foxapi_emulator, kind).text == "hahahaha done"  # cut consumed: control
+
+
+@KINDS
+def test_haha_done_generate_with_a_cut(foxapi_emulator: RunningEmulator, kind: str) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = HAHA
+    emu.quirks.usage_in_stream = True
+    emu.faults.cut_stream(after_chunks=2)
+    assert generate(foxapi_emulator, kind).text == "hahahaha done"
+
+
+@KINDS
+def test_reserialised_replay_is_not_yielded_twice(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.config.honour_offset = False
+    emu.quirks.reserialise = True
+    emu.quirks.answer_chunks = ["a", "b", "c", "d"]
+    emu.faults.cut_stream(after_chunks=2)
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert contents(events) == ["a", "b", "c", "d"]
+    assert completion.text == "abcd"
+
+
+@KINDS
+def test_empty_keepalive_chunks_and_non_chunk_data(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["", "", "", "", "Hello", " world"]
+    emu.quirks.keepalive_data = True
+    emu.faults.cut_stream(after_chunks=2, times=2)
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert [e.index for e in events] == list(range(6))
+    assert completion.text == "Hello world"
+    queries = [r.query for r in emu.counters.log if r.path.endswith("/stream")]
+    # the keep-alives were not counted; the second connection's chunks ("", "") could be a replay
+    # of chunks 0-1, so they were held, and the third (same offset) confirmed and finished them
+    assert queries == ["", "offset=2", "offset=2"]
+
+
+@KINDS
+def test_error_event_after_completion_returns_the_answer(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b"]
+    emu.quirks.error_after_completion = True
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert completion.text == "ab"
+    assert "".join(contents(events)) == "ab"
+
+
+@KINDS
+def test_full_stream_then_null_results_returns_the_streamed_answer(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b"]
+    emu.faults.null_results(times=100)
+    events, completion = stream_generate(
+        foxapi_emulator, kind, poll=PollPolicy(initial_delay=0, min_interval=0.01)
+    )
+    assert completion.text == "ab"
+    assert completion.usage is None  # flagged: the usage could not be had
+    assert contents(events) == ["a", "b"]
+
+
+@KINDS
+@pytest.mark.parametrize("status", ["COMPLETED", "succeeded"])
+def test_unknown_completed_status_with_results_is_done(
+    foxapi_emulator: RunningEmulator, kind: str, status: str
+) -> None:
+    foxapi_emulator.emulator.quirks.status_alias = status
+    completion = generate(foxapi_emulator, kind, transport="poll", deadline=30)
+    assert completion.text
+
+
+@KINDS
+def test_stream_answering_5xx_falls_back_to_polling(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b"]
+    emu.faults.fail("stream", 503, times=10, retry_after_ms=1)
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert completion.text == "ab"
+    assert "".join(contents(events)) == "ab"
+
+
+# --- the model-based property, a few examples on a real socket ----------------------------------
+
+
+@st.composite
+def quirk_sets(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "answer": draw(st.lists(st.sampled_from(["ha", "", "x"]), min_size=1, max_size=6)),
+        "honour": draw(st.booleans()),
+        "reserialise": draw(st.booleans()),
+        "keepalive": draw(st.booleans()),
+        "total": draw(st.sampled_from(["right", "absent", "wrong"])),
+        "cuts": draw(st.lists(st.integers(0, 6), max_size=3)),
+        "kind": draw(st.sampled_from(["sync", "async"])),
+    }
+
+
+@settings(
+    max_examples=12,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(quirk_sets())
+def test_quirky_servers_on_a_socket_give_the_answer_once_or_a_typed_error(
+    case: dict[str, Any],
+) -> None:
+    emulator = Emulator(honour_offset=case["honour"])
+    quirks = emulator.quirks
+    quirks.answer_chunks = case["answer"]
+    quirks.reserialise = case["reserialise"]
+    quirks.keepalive_data = case["keepalive"]
+    quirks.total_chunks = case["total"]
+    for cut in case["cuts"]:
+        emulator.faults.cut_stream(after_chunks=cut)
+    text = "".join(case["answer"])
+    with serve_in_thread(emulator) as running:
+        try:
+            events, completion = stream_generate(running, case["kind"])
+            error = None
+        except FoxAPIError as exc:
+            events, completion, error = [], None, exc
+        (task,) = emulator.tasks.values()
+        expected = [json.loads(d) for d in task.chunk_data]
+    if error is not None:
+        return  # typed; the in-process property checks what was handed over before it
+    assert completion is not None and completion.text == text
+    assert "".join(c or "" for c in contents(events)) == text
+    assert [e.index for e in events] == list(range(len(events)))
+    got = [json.loads(e.data) for e in events]
+    n = len(got)
+    synthetic = bool(got) and (n > len(expected) or got[-1] != expected[n - 1])
+    body = got[:-1] if synthetic else got
+    assert body == expected[: len(body)]  # exactly once, in order, as parsed JSON
+
+
+@KINDS
+def test_submit_then_stream_from_an_offset_resumes(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """README's crash-resume recipe: submit() now submits with stream=True by default, so
+    stream(task_id, offset=N) reads the rest instead of failing or repeating the answer."""
+    foxapi_emulator.emulator.quirks.answer_chunks = ["a", "b", "c"]
+    emu = foxapi_emulator
+    if kind == "sync":
+        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            task = client.submit(BODY)
+            events = list(client.stream(task.id, offset=1))
+    else:
+
+        async def go() -> list[Any]:
+            async with AsyncFoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+                task = await client.submit(BODY)
+                return [e async for e in client.stream(task.id, offset=1)]
+
+        events = asyncio.run(go())
+    assert contents(events) == ["b", "c"]
+    assert [e.index for e in events] == [1, 2]
