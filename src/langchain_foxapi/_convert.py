@@ -12,6 +12,7 @@ Outbound, a ``ChatCompletion`` becomes an ``AIMessage`` (:func:`to_ai_message`) 
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -78,6 +79,36 @@ def _drop_reasoning_blocks(content: Any) -> Any:
     return kept or ""
 
 
+def _unnamed_inline_file(block: Any) -> bool:
+    if not (isinstance(block, dict) and block.get("type") == "file"):
+        return False
+    if not (block.get("source_type") == "base64" or "base64" in block) or block.get("filename"):
+        return False
+    return not any(
+        isinstance(extra, Mapping) and "filename" in extra
+        for extra in (block.get("extras"), block.get("metadata"))
+    )
+
+
+def _name_inline_files(message: BaseMessage) -> BaseMessage:
+    """The message with a filename on each inline ``file`` block that has none.
+
+    langchain-core's converter warns "OpenAI may require a filename" for such blocks and
+    substitutes a placeholder. FoxAPI needs no name (the block travels as a data URI whose mime
+    type says what it is), so the warning would only mislead; the name given here is never sent.
+    """
+    content = message.content
+    if not isinstance(content, list) or not any(_unnamed_inline_file(b) for b in content):
+        return message
+    blocks: list[Any] = []
+    for block in content:
+        if isinstance(block, dict) and _unnamed_inline_file(block):
+            extension = mimetypes.guess_extension(str(block.get("mime_type"))) or ""
+            block = {**block, "filename": f"document{extension}"}
+        blocks.append(block)
+    return message.model_copy(update={"content": blocks})
+
+
 def to_openai_messages(
     messages: Sequence[BaseMessage], *, send_reasoning: bool
 ) -> list[dict[str, Any]]:
@@ -94,7 +125,7 @@ def to_openai_messages(
     """
     out: list[dict[str, Any]] = []
     for message in messages:
-        converted = convert_to_openai_messages([message])
+        converted = convert_to_openai_messages([_name_inline_files(message)])
         for item in converted:
             if item.get("role") != "assistant":
                 out.append(item)
