@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import unicodedata
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -85,6 +86,36 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def check_api_key(key: str) -> str:
+    """The key without surrounding whitespace; ConfigurationError (which never shows the key)
+    if what is left holds a character an HTTP header cannot carry as-is.
+
+    A key read from a file usually ends in a newline; httpx would refuse the header only when
+    the first request is built, and a non-ASCII character fails as a bare ``UnicodeEncodeError``
+    whose repr holds the key. Both are caught here, before any I/O.
+
+    Example:
+        >>> check_api_key("sk-abc\\n")
+        'sk-abc'
+    """
+    stripped = key.strip()
+    for position, char in enumerate(stripped):
+        if not "\x21" <= char <= "\x7e":
+            kind = (
+                "a space"
+                if char == " "
+                else "a control character"
+                if unicodedata.category(char).startswith("C")
+                else "a non-ASCII character"
+            )
+            raise ConfigurationError(
+                f"The FoxAPI API key holds {kind} (U+{ord(char):04X}) at position {position}; "
+                "keys are printable ASCII (sk-...). Check how it was read: copy it again "
+                f"from the FoxAPI console into {API_KEY_ENV} or api_key=..."
+            )
+    return stripped
+
+
 class ClientConfig(BaseModel):
     """Everything a client needs; built by the client from its arguments and the environment.
 
@@ -123,8 +154,12 @@ class ClientConfig(BaseModel):
         """
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
+        if isinstance(api_key, SecretStr):
+            api_key = api_key.get_secret_value()
         if isinstance(api_key, str):
-            api_key = SecretStr(api_key)
+            # Stripped now; any other bad character is refused by require_key(), at the first
+            # call (construction never fails for the key).
+            api_key = SecretStr(api_key.strip()) if api_key.strip() else None
         url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         config = cls(api_key=api_key, base_url=url, **settings)
         config.check_base_url()
@@ -164,4 +199,4 @@ class ClientConfig(BaseModel):
                 "variable. To work offline, start the emulator (`foxapi emulator`, or the "
                 "`foxapi_emulator` pytest fixture) and point base_url at it."
             )
-        return self.api_key.get_secret_value()
+        return check_api_key(self.api_key.get_secret_value())
