@@ -21,7 +21,9 @@ Every error the library raises is a :class:`FoxAPIError`::
     │   └── ServerError                   5xx
     ├── TaskFailedError               the task ended ``failed`` (``code``, ``task_id``)
     ├── TaskTimeoutError              the overall deadline passed; the task may still finish
-    └── StreamError                   an ``error`` event, a malformed chunk, or no way to resume
+    ├── StreamError                   an ``error`` event, a malformed chunk, or no way to resume
+    └── ProtocolError                 an answer unsafe to follow (an id that would change a URL,
+                                      an answer about another task); ``raw_value`` holds it
 
 Each error carries what is known: ``task_id``, ``status``, ``code`` and ``request_id``. None of them
 ever carries the API key: messages are built from server bodies and our own text only, and every
@@ -46,6 +48,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProtocolError",
     "RateLimitError",
     "RequestValidationError",
     "ServerError",
@@ -224,6 +227,17 @@ class StreamError(FoxAPIError):
     def __init__(self, message: str, *, offset: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, offset=offset, **kwargs)
         self.offset: int | None = offset
+
+
+class ProtocolError(FoxAPIError):
+    """FoxAPI's answer cannot be followed safely: a task id that would change the URL it goes
+    into (``../``, ``?``, ``%2f``), or a task answer about another task. Nothing was sent on its
+    account; ``raw_value`` holds what the server said, for a support request.
+    """
+
+    def __init__(self, message: str, *, raw_value: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, raw_value=raw_value, **kwargs)
+        self.raw_value: Any = raw_value
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

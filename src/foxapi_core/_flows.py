@@ -30,6 +30,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     FoxAPIError,
+    ProtocolError,
     RateLimitError,
     RequestValidationError,
     SubmitOutcomeUnknownError,
@@ -51,6 +52,7 @@ __all__ = [
     "Send",
     "Sleep",
     "TransportFailure",
+    "check_server_task_id",
     "check_task_id",
     "get_task_flow",
     "list_models_flow",
@@ -327,16 +329,47 @@ def validate_body(ctx: FlowContext, body: Mapping[str, Any]) -> None:
 
 
 def submit_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> Flow[Task]:
-    """Validate and submit a generation; return the new task."""
+    """Validate and submit a generation; return the new task.
+
+    A 2xx answer that is not a usable task (truncated, an HTML page, no ``id``) may still mean a
+    task was created: that is :class:`SubmitOutcomeUnknownError`, never a generic error, so the
+    caller does not submit (and pay) again blindly. An ``id`` that would change the URL it goes
+    into is :class:`ProtocolError`, and nothing is requested with it.
+    """
     ctx.config.require_key()
     validate_body(ctx, body)
     reply = yield from send_flow(ctx, Send("POST", SUBMIT_PATH, body=body, submit=True), deadline)
-    task: Task = parse_reply(Task, reply, ctx, "submit")
-    ctx.task_id = task.id
+    try:
+        task: Task = parse_reply(Task, reply, ctx, "submit")
+    except FoxAPIError as exc:
+        raise SubmitOutcomeUnknownError(
+            f"The submit was accepted (HTTP {reply.status}) but its answer is not a FoxAPI task "
+            f"({exc.message}); a task may have been created and billed. Check your FoxAPI task "
+            "list before submitting again.",
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from exc
+    ctx.task_id = check_server_task_id(task.id, "submit")
     return task
 
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def check_server_task_id(task_id: object, what: str) -> str:
+    """A task id the server sent, checked like a user's before it enters a URL path.
+
+    Raises:
+        ProtocolError: the id could change the URL (``../``, ``/``, ``?``, ``%``, whitespace,
+            non-ASCII) or is not a string; ``raw_value`` holds it.
+    """
+    if isinstance(task_id, str) and _TASK_ID.fullmatch(task_id):
+        return task_id
+    raise ProtocolError(
+        f"{what}: FoxAPI answered with a task id that is unsafe to put into a URL ({task_id!r}); "
+        "nothing was requested with it. Report it with the request id to FoxAPI support.",
+        raw_value=task_id,
+    )
 
 
 def check_task_id(task_id: str) -> str:
@@ -359,6 +392,15 @@ def get_task_flow(
     params = {"sync_upstream": "true"} if sync_upstream else None
     reply = yield from send_flow(ctx, Send("GET", f"/v1/tasks/{task_id}", params=params), deadline)
     task: Task = parse_reply(Task, reply, ctx, "get task")
+    if task.id != task_id:
+        # A cache or proxy mixing up answers: another task's result must never pass for ours.
+        raise ProtocolError(
+            f"get task {task_id}: FoxAPI answered about another task ({task.id!r}); the answer "
+            "was refused. Retry, or report it with the request id to FoxAPI support.",
+            task_id=task_id,
+            request_id=reply.headers.get("x-request-id"),
+            raw_value=task.id,
+        )
     return task
 
 

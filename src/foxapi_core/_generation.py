@@ -631,6 +631,25 @@ def _sync_flow(
     return _with_reasoning(ctx, sink.assembler.completion(), None, complete=True)
 
 
+def _stream_path(task: Task) -> str:
+    """Where a task's stream is read: always the documented path of its (checked) id.
+
+    ``stream.url`` is documented as exactly that path, relative to the base URL (reference 2.4).
+    A server that names another one (another origin, ``/v1/account/credits``, a ``..``) is not
+    followed, since every request carries the key; the documented path is used instead.
+    """
+    path = f"{SUBMIT_PATH}/{task.id}/stream"
+    given = task.stream.url if task.stream else None
+    if given and given != path:
+        logger.warning(
+            "Task %s: stream.url %r is not the documented stream path; reading %s instead.",
+            task.id,
+            given[:200],
+            path,
+        )
+    return path
+
+
 def generate_flow(
     ctx: FlowContext,
     body: Mapping[str, Any],
@@ -655,10 +674,7 @@ def generate_flow(
     stream = transport == "stream" or thinking
     task = yield from submit_flow(ctx, {**body, "stream": True} if stream else body, deadline)
     sink = _Sink(ctx, task.id, ChunkAssembler(), emit)
-    # stream.url is documented as a path relative to the base URL (reference 2.4); anything else
-    # (an absolute URL to another origin) must not receive our key.
-    stream_url = task.stream.url if task.stream else ""
-    path = stream_url if stream_url.startswith("/") else f"{SUBMIT_PATH}/{task.id}/stream"
+    path = _stream_path(task)
     if transport == "stream":
         end = yield from _stream_flow(sink, path, deadline, known_prefix=True)
         return (yield from _finish(sink, end, deadline, synthesize=True))
