@@ -19,7 +19,7 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-from foxapi_core import ChatCompletionChunk, ChunkEvent
+from foxapi_core import ChatCompletionChunk, ChunkEvent, RequestValidationError
 from foxapi_core.emulator import RunningEmulator
 from llama_index_foxapi._convert import to_openai_messages
 from llama_index_foxapi._stream import StreamAccumulator
@@ -156,7 +156,7 @@ def test_video_to_gemini_and_refused_for_kimi(make_llm: MakeLLM, emu: RunningEmu
         blocks=[TextBlock(text="Summarise"), VideoBlock(url="https://example.test/clip.mp4")],
     )
     assert "I watched 1 video." in (make_llm().chat([message]).message.content or "")
-    with pytest.raises(ValueError, match="VideoBlock"):
+    with pytest.raises(RequestValidationError, match="VideoBlock"):
         make_llm("kimi-k2.6").chat([message])
     assert emu.emulator.counters.submit_attempts == 1
 

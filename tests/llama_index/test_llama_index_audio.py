@@ -19,6 +19,7 @@ from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import MetadataMode
 
+from foxapi_core import RequestValidationError
 from foxapi_core._media import data_uri_from_bytes
 from foxapi_core.emulator import RunningEmulator
 from foxapi_core.emulator._responder import _transcription
@@ -82,9 +83,9 @@ def test_bad_inputs_raise_before_upload(
     flac = tmp_path / "a.flac"
     flac.write_bytes(FLAC)
     reader = FoxAPIAudioReader(model="nemotron-3-nano-omni", **conn)
-    with pytest.raises(ValueError, match="WAV and MP3"):
+    with pytest.raises(RequestValidationError, match="WAV and MP3"):
         reader.load_data(flac)
-    with pytest.raises(ValueError, match="is a directory"):
+    with pytest.raises(RequestValidationError, match="is a directory"):
         reader.load_data(tmp_path)
     assert emu.emulator.counters.requests == 0
     recorded = FoxAPIAudioReader(on_error="record", **conn).load_data([tmp_path / "x.wav"])
