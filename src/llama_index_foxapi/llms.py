@@ -535,6 +535,9 @@ class FoxAPI(FunctionCallingLLM):
                 response.message.blocks = [
                     b for b in blocks if not isinstance(b, ToolCallBlock) or b is calls[0]
                 ]
+                legacy = response.message.additional_kwargs.get("tool_calls")
+                if legacy:
+                    response.message.additional_kwargs["tool_calls"] = legacy[:1]
         return response
 
     def get_tool_calls_from_response(
