@@ -274,7 +274,7 @@ def message_from_completion(completion: ChatCompletion) -> ChatMessage:
 def legacy_tool_calls(calls: Iterable[ToolCall]) -> list[ToolCall]:
     """``message.additional_kwargs["tool_calls"]``, as llama-index-llms-openai fills it.
 
-    LlamaIndex reads tool calls there, not from ``ToolCallBlock``\ s: the streaming programs
+    LlamaIndex reads tool calls there, not in ``ToolCallBlock`` blocks: the streaming programs
     (``process_streaming_objects``, behind ``stream_structured_predict``), the token counters of
     the memories, and the chat engines' ``is_function``. The items are objects with
     ``.id`` and ``.function.name`` / ``.function.arguments`` (attribute access, as the token
