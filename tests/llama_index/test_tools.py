@@ -297,3 +297,14 @@ def test_tool_calls_in_additional_kwargs_and_counted_by_memory(
     # It serializes (memory stores, docstores) as OpenAI tool-call dicts.
     dumped = message.model_dump()["additional_kwargs"]["tool_calls"][0]
     assert dumped["function"]["name"] == "multiply" and dumped["type"] == "function"
+
+
+def test_strict_goes_in_each_tool(make_llm: MakeLLM, emu: RunningEmulator) -> None:
+    llm = make_llm()
+    response = llm.chat_with_tools(TOOLS, user_msg="Use multiply on 3 and 4", strict=True)
+    assert llm.get_tool_calls_from_response(response)[0].tool_name == "multiply"
+    body = last_request(emu)
+    assert "strict" not in body
+    for tool in body["tools"]:
+        assert tool["function"]["strict"] is True
+        assert tool["function"]["parameters"]["additionalProperties"] is False
