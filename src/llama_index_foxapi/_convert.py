@@ -37,7 +37,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from foxapi_core import ChatCompletion, Usage
+from foxapi_core import ChatCompletion, RequestValidationError, Usage
 from foxapi_core._wire import ToolCall
 
 __all__ = [
@@ -113,9 +113,11 @@ def _content_block(block: Any) -> dict[str, Any] | None:
         return _media_block("file", None, encoded, block.document_mimetype, filename=block.title)
     if isinstance(block, (ThinkingBlock, ToolCallBlock, CachePoint)):
         return None  # reasoning and tool calls are message fields; cache points have no meaning
-    raise TypeError(
-        f"FoxAPI cannot send a {type(block).__name__} content block; use TextBlock, ImageBlock, "
-        "AudioBlock, VideoBlock or DocumentBlock."
+    # Our error, not a TypeError: LlamaIndex's refine/compact synthesizers swallow TypeErrors.
+    raise RequestValidationError(
+        f"FoxAPI cannot send a {type(block).__name__} content block.",
+        field="messages.content",
+        fix="Use TextBlock, ImageBlock, AudioBlock, VideoBlock or DocumentBlock.",
     )
 
 
@@ -208,7 +210,7 @@ def to_openai_messages(
         thinking_model: Whether the target model is a thinking model (catalog ``thinking``).
 
     Raises:
-        TypeError: A block FoxAPI cannot carry (e.g. a ``CitationBlock``).
+        RequestValidationError: A block FoxAPI cannot carry (e.g. a ``CitationBlock``).
 
     Example:
         >>> to_openai_messages([ChatMessage(role="user", content="Hi")])
