@@ -43,7 +43,8 @@ def main() -> None:
         )
         documents = reader.load_data()
     for doc in documents:
-        print(f"transcribed {Path(doc.metadata['source']).name}: {doc.text[:60]}...")
+        # SimpleDirectoryReader's file_path is the source (the reader does not repeat it).
+        print(f"transcribed {Path(doc.metadata['file_path']).name}: {doc.text[:60]}...")
 
     engine = SummaryIndex.from_documents(documents).as_query_engine(
         llm=FoxAPI(model="gemini-3.1-pro-preview")

@@ -207,8 +207,8 @@ class FoxAPIAudio:
     def _result(
         self, job: AudioJob, options: AudioOptions, completion: ChatCompletion, task_id: str | None
     ) -> AudioResult:
-        meta = audio_metadata(job, options, task_id)
-        return AudioResult(completion.text, meta, document_id(job, options))
+        meta = audio_metadata(job, options)
+        return AudioResult(completion.text, meta, document_id(job, options), task_id=task_id)
 
     def _failed(
         self, item: Any, job: AudioJob | None, options: AudioOptions, exc: Exception
@@ -217,7 +217,7 @@ class FoxAPIAudio:
             raise exc
         logger.warning("FoxAPI audio failed for %s: %s", _label(item), exc)
         if job is not None:
-            meta, doc_id = audio_metadata(job, options, None), document_id(job, options)
+            meta, doc_id = audio_metadata(job, options), document_id(job, options)
         else:
             meta = {"source": _label(item), "model": options.model}
             doc_id = hashlib.sha256(f"error\x1f{_label(item)}".encode()).hexdigest()

@@ -285,12 +285,17 @@ class AudioJob:
 
 @dataclass
 class AudioResult:
-    """The answer for one job, or the recorded error (``on_error="record"``)."""
+    """The answer for one job, or the recorded error (``on_error="record"``).
+
+    ``task_id`` is the FoxAPI task that produced ``text``: kept out of ``metadata`` because it
+    changes on every run and the frameworks hash metadata to detect changed documents.
+    """
 
     text: str
     metadata: dict[str, Any]
     id: str
     error: BaseException | None = None
+    task_id: str | None = None
 
 
 def _spec(options: AudioOptions) -> ModelSpec:
@@ -491,13 +496,17 @@ def document_id(job: AudioJob, options: AudioOptions) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def audio_metadata(job: AudioJob, options: AudioOptions, task_id: str | None) -> dict[str, Any]:
+def audio_metadata(job: AudioJob, options: AudioOptions) -> dict[str, Any]:
     """The metadata schema shared by both frameworks; keys with unknown values are left out
-    (several vector stores refuse ``None`` values). Never the raw response."""
+    (several vector stores refuse ``None`` values). Never the raw response.
+
+    Only values fixed by the audio, the options and the source: the frameworks hash metadata
+    with the text (LlamaIndex ``Document.hash``, LangChain ``index()``), so a per-run value
+    such as the task id (:attr:`AudioResult.task_id`) would make every re-ingestion look new.
+    """
     source = job.source
     meta: dict[str, Any] = {"source": source.source, "model": options.model}
     optional: dict[str, Any] = {
-        "task_id": task_id,
         "mime_type": job.mime_type,
         "size_bytes": source.size_bytes,
         "duration_s": source.duration_s,

@@ -112,11 +112,16 @@ def _rebuild(cls: type[FoxAPIError], message: str, kwargs: dict[str, Any]) -> Fo
     return cls(message, **kwargs)
 
 
-class ConfigurationError(FoxAPIError, ValueError):
+# ConfigurationError and RequestValidationError are deliberately NOT ValueError subclasses:
+# LlamaIndex's refine/compact synthesizers catch ``(ValidationError, ValueError, TypeError)``
+# and only log it, so a missing key or a refused request became the answer 'Empty Response'.
+
+
+class ConfigurationError(FoxAPIError):
     """A setting is missing or unsafe (no API key, ``http://`` to a non-loopback host)."""
 
 
-class RequestValidationError(FoxAPIError, ValueError):
+class RequestValidationError(FoxAPIError):
     """The request breaks a documented rule of the model; raised before anything is sent.
 
     ``field`` names the offending wire field, ``model`` the model, ``fix`` what to do;

@@ -6,7 +6,9 @@ each source before anything is sent, and builds the shared metadata schema and d
 Example:
     >>> from langchain_foxapi.document_loaders import FoxAPIAudioLoader
     >>> docs = FoxAPIAudioLoader(["standup.wav", "https://example.com/call.mp3"]).load()
-    >>> docs[0].metadata["task_id"], docs[0].page_content
+    >>> loader = FoxAPIAudioLoader(["standup.wav", "https://example.com/call.mp3"])
+    >>> docs = loader.load()
+    >>> loader.task_ids[docs[0].id], docs[0].page_content
 """
 
 from __future__ import annotations
@@ -36,22 +38,25 @@ if TYPE_CHECKING:
 __all__ = ["FoxAPIAudioLoader", "FoxAPIAudioParser"]
 
 
-def _document(result: AudioResult) -> Document:
-    return Document(page_content=result.text, metadata=result.metadata, id=result.id)
-
-
 class _AudioRun:
     """What the loader and the parser share: one :class:`FoxAPIAudio`, and Documents from it."""
 
     def __init__(self, show_progress: bool, settings: AudioSettings) -> None:
         self.show_progress = show_progress
         self.audio = FoxAPIAudio(**settings)
+        # Not in the metadata: index() hashes it, and a per-run value defeats de-duplication.
+        self.task_ids: dict[str, str] = {}
+
+    def _document(self, result: AudioResult) -> Document:
+        if result.task_id:
+            self.task_ids[result.id] = result.task_id
+        return Document(page_content=result.text, metadata=result.metadata, id=result.id)
 
     def iter_documents(self, sources: Sequence[Any], desc: str) -> Iterator[Document]:
         try:
             with progress_bar(self.show_progress, len(sources), desc) as progress:
                 for result in self.audio.iter_results(sources, on_progress=progress):
-                    yield _document(result)
+                    yield self._document(result)
         except FoxAPIError as exc:
             raise translate(exc) from exc
 
@@ -59,7 +64,7 @@ class _AudioRun:
         try:
             with progress_bar(self.show_progress, len(sources), desc) as progress:
                 async for result in self.audio.aiter_results(sources, on_progress=progress):
-                    yield _document(result)
+                    yield self._document(result)
         except FoxAPIError as exc:
             raise translate(exc) from exc
 
@@ -68,10 +73,12 @@ class FoxAPIAudioLoader(BaseLoader):
     """Load audio (local paths, bytes, file objects or http(s) URLs) as transcript Documents.
 
     ``page_content`` is the model's answer: a transcription by default, or the answer to
-    ``prompt``. Metadata: ``source``, ``model``, ``task_id``, ``mime_type``, ``size_bytes``,
-    ``duration_s`` (when known), ``segment``/``start_s``/``end_s`` (when split), ``prompt`` (when
-    not the default); ``Document.id`` is deterministic (hash of the audio or URL + model +
-    prompt + segment). URLs are passed to FoxAPI as is, never downloaded.
+    ``prompt``. Metadata: ``source``, ``model``, ``mime_type``, ``size_bytes``, ``duration_s``
+    (when known), ``segment``/``start_s``/``end_s`` (when split), ``prompt`` (when not the
+    default): no per-run value, so LangChain's ``index()`` skips unchanged files.
+    ``Document.id`` is deterministic (hash of the audio or URL + model + prompt + segment); the
+    task ids are in :attr:`task_ids` (Document id -> task id). URLs are passed to FoxAPI as is,
+    never downloaded.
 
     Args:
         file_path: One source or a list of them.
@@ -114,6 +121,11 @@ class FoxAPIAudioLoader(BaseLoader):
         """The framework-free helper doing the work (its clients, options and limits)."""
         return self._run.audio
 
+    @property
+    def task_ids(self) -> dict[str, str]:
+        """Document id -> the FoxAPI task that produced it (latest run)."""
+        return self._run.task_ids
+
     def lazy_load(self) -> Iterator[Document]:
         """Yield one Document per file (per segment when split), in the order of the sources."""
         yield from self._run.iter_documents(self.sources, "FoxAPI audio")
@@ -145,6 +157,11 @@ class FoxAPIAudioParser(BaseBlobParser):
     def audio(self) -> FoxAPIAudio:
         """The framework-free helper doing the work."""
         return self._run.audio
+
+    @property
+    def task_ids(self) -> dict[str, str]:
+        """Document id -> the FoxAPI task that produced it (latest run)."""
+        return self._run.task_ids
 
     def lazy_parse(self, blob: Blob) -> Iterator[Document]:
         """Transcribe one blob (several Documents when split)."""

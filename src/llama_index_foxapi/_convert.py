@@ -37,10 +37,12 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from foxapi_core import ChatCompletion, Usage
+from foxapi_core import ChatCompletion, RequestValidationError, Usage
+from foxapi_core._wire import ToolCall
 
 __all__ = [
     "ReasoningHistory",
+    "legacy_tool_calls",
     "message_from_completion",
     "parse_tool_kwargs",
     "to_openai_messages",
@@ -111,9 +113,11 @@ def _content_block(block: Any) -> dict[str, Any] | None:
         return _media_block("file", None, encoded, block.document_mimetype, filename=block.title)
     if isinstance(block, (ThinkingBlock, ToolCallBlock, CachePoint)):
         return None  # reasoning and tool calls are message fields; cache points have no meaning
-    raise TypeError(
-        f"FoxAPI cannot send a {type(block).__name__} content block; use TextBlock, ImageBlock, "
-        "AudioBlock, VideoBlock or DocumentBlock."
+    # Our error, not a TypeError: LlamaIndex's refine/compact synthesizers swallow TypeErrors.
+    raise RequestValidationError(
+        f"FoxAPI cannot send a {type(block).__name__} content block.",
+        field="messages.content",
+        fix="Use TextBlock, ImageBlock, AudioBlock, VideoBlock or DocumentBlock.",
     )
 
 
@@ -206,7 +210,7 @@ def to_openai_messages(
         thinking_model: Whether the target model is a thinking model (catalog ``thinking``).
 
     Raises:
-        TypeError: A block FoxAPI cannot carry (e.g. a ``CitationBlock``).
+        RequestValidationError: A block FoxAPI cannot carry (e.g. a ``CitationBlock``).
 
     Example:
         >>> to_openai_messages([ChatMessage(role="user", content="Hi")])
@@ -251,6 +255,7 @@ def message_from_completion(completion: ChatCompletion) -> ChatMessage:
     """
     wire = completion.message
     blocks: list[Any] = []
+    extra: dict[str, Any] = {}
     if wire.reasoning_content:
         tokens = completion.usage.reasoning_tokens if completion.usage else None
         blocks.append(ThinkingBlock(content=wire.reasoning_content, num_tokens=tokens))
@@ -263,7 +268,21 @@ def message_from_completion(completion: ChatCompletion) -> ChatMessage:
                 tool_kwargs=_final_tool_kwargs(call.function.arguments),
             )
         )
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+    if wire.tool_calls:
+        extra["tool_calls"] = legacy_tool_calls(wire.tool_calls)
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def legacy_tool_calls(calls: Iterable[ToolCall]) -> list[ToolCall]:
+    """``message.additional_kwargs["tool_calls"]``, as llama-index-llms-openai fills it.
+
+    LlamaIndex reads tool calls there, not in ``ToolCallBlock`` blocks: the streaming programs
+    (``process_streaming_objects``, behind ``stream_structured_predict``), the token counters of
+    the memories, and the chat engines' ``is_function``. The items are objects with
+    ``.id`` and ``.function.name`` / ``.function.arguments`` (attribute access, as the token
+    counter needs); they serialize as OpenAI tool-call dicts.
+    """
+    return [call.model_copy(deep=True) for call in calls]
 
 
 def usage_kwargs(usage: Usage | None) -> dict[str, Any]:

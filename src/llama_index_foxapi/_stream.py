@@ -26,6 +26,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from foxapi_core import ChatCompletion, ChunkEvent
+from foxapi_core._wire import FunctionCall, ToolCall
 
 from ._convert import message_from_completion, usage_kwargs
 
@@ -80,11 +81,18 @@ class StreamAccumulator:
             blocks.append(
                 ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments)
             )
+        calls = [
+            ToolCall(id=c.id or "", function=FunctionCall(name=c.name, arguments=c.arguments))
+            for _, c in sorted(self.tool_calls.items())
+        ]
+        message_extra = {"tool_calls": calls} if calls else {}
         extra: dict[str, Any] = usage_kwargs(event.chunk.usage)
         if reasoning_delta:
             extra["thinking_delta"] = reasoning_delta
         return ChatResponse(
-            message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks),
+            message=ChatMessage(
+                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_extra
+            ),
             delta=content_delta,
             raw=event.chunk,
             additional_kwargs=extra,

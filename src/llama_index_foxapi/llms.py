@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from foxapi_core import (
     ModelSpec,
     PollPolicy,
     RequestValidationError,
+    Task,
     Timeouts,
     Transport,
 )
@@ -322,8 +323,12 @@ class FoxAPI(FunctionCallingLLM):
             )
             raise type(exc)(message, **rebuilt[2]) from exc
 
-    def _response(self, completion: ChatCompletion, model: str) -> ChatResponse:
+    def _response(
+        self, completion: ChatCompletion, model: str, task_id: str | None
+    ) -> ChatResponse:
         extra = {**usage_kwargs(completion.usage), **self._reasoning_check(completion, model)}
+        if task_id:
+            extra["task_id"] = task_id
         return ChatResponse(
             message=message_from_completion(completion), raw=completion, additional_kwargs=extra
         )
@@ -351,15 +356,35 @@ class FoxAPI(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, options = self._request(messages, kwargs)
+        client, task_ids = self._client(), list[str]()
         with self._boundary(body):
-            completion = self._client().generate(body, **options)
-        return self._response(completion, str(body.get("model")))
+            if options["transport"] == "stream":
+                # stream_generate rather than generate: the same flow, and it tells the task id.
+                with client.stream_generate(body, deadline=options["deadline"]) as stream:
+                    for _ in stream:
+                        pass
+                completion, task_id = stream.completion, stream.task_id
+            else:
+                completion = client.generate(body, **options, on_progress=_recorder(task_ids))
+                task_id = task_ids[-1] if task_ids else None
+        assert completion is not None  # a finished stream always has its completion
+        return self._response(completion, str(body.get("model")), task_id)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, options = self._request(messages, kwargs)
+        client, task_ids = self._aclient(), list[str]()
         with self._boundary(body):
-            completion = await self._aclient().generate(body, **options)
-        return self._response(completion, str(body.get("model")))
+            if options["transport"] == "stream":
+                stream = client.stream_generate(body, deadline=options["deadline"])
+                async with stream:
+                    async for _ in stream:
+                        pass
+                completion, task_id = stream.completion, stream.task_id
+            else:
+                completion = await client.generate(body, **options, on_progress=_recorder(task_ids))
+                task_id = task_ids[-1] if task_ids else None
+        assert completion is not None
+        return self._response(completion, str(body.get("model")), task_id)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         body, options = self._request(messages, kwargs)  # refusals raise here, not on next()
@@ -504,6 +529,14 @@ class FoxAPI(FunctionCallingLLM):
         """The ``chat`` arguments that offer ``tools`` (OpenAI tool specs, tool_choice,
         parallel_tool_calls); a tool name as ``tool_choice`` forces that tool."""
         specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        strict = kwargs.pop("strict", None)
+        if strict is not None:
+            # OpenAI's place for it, as llama-index-llms-openai does: each tool's function, not
+            # the top of the body (where it is an unknown parameter).
+            for spec in specs:
+                spec["function"]["strict"] = bool(strict)
+                if strict:
+                    spec["function"]["parameters"]["additionalProperties"] = False
         messages = list(chat_history or [])  # never mutate the caller's history
         if isinstance(user_msg, str):
             user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
@@ -535,6 +568,9 @@ class FoxAPI(FunctionCallingLLM):
                 response.message.blocks = [
                     b for b in blocks if not isinstance(b, ToolCallBlock) or b is calls[0]
                 ]
+                legacy = response.message.additional_kwargs.get("tool_calls")
+                if legacy:
+                    response.message.additional_kwargs["tool_calls"] = legacy[:1]
         return response
 
     def get_tool_calls_from_response(
@@ -554,6 +590,15 @@ class FoxAPI(FunctionCallingLLM):
         if not selections and error_on_no_tool_call:
             raise ValueError("Expected at least one tool call, but got 0 tool calls.")
         return selections
+
+
+def _recorder(task_ids: list[str]) -> Callable[[Task], None]:
+    """An ``on_progress`` callback that keeps the polled task's id."""
+
+    def record(task: Task) -> None:
+        task_ids.append(task.id)
+
+    return record
 
 
 async def _as_completions(responses: ChatResponseAsyncGen) -> CompletionResponseAsyncGen:

@@ -39,7 +39,6 @@ __all__ = ["EXCLUDED_EMBED_METADATA_KEYS", "EXCLUDED_LLM_METADATA_KEYS", "FoxAPI
 #: Keys that would only add noise to embeddings: ids, sizes, mime types, the prompt.
 EXCLUDED_EMBED_METADATA_KEYS = (
     "model",
-    "task_id",
     "mime_type",
     "size_bytes",
     "duration_s",
@@ -54,7 +53,6 @@ EXCLUDED_EMBED_METADATA_KEYS = (
 #: so answers can cite the file and the moment.
 EXCLUDED_LLM_METADATA_KEYS = (
     "model",
-    "task_id",
     "mime_type",
     "size_bytes",
     "segment",
@@ -75,11 +73,13 @@ class FoxAPIAudioReader(BaseReader):
     """Read audio (local files, bytes, file objects, http(s) URLs) into Documents.
 
     ``text`` is the model's answer (a transcription unless ``prompt`` is set). Metadata:
-    ``source``, ``model``, ``task_id``, ``mime_type``, ``size_bytes``, ``duration_s`` (when
-    known), ``segment``/``start_s``/``end_s`` (when split), ``prompt`` (when not the default),
-    plus ``extra_info``; bulky keys are excluded from embedding and LLM metadata, and ``id_`` is
-    deterministic (hash of the audio or URL + model + prompt + segment), so re-ingestion
-    de-duplicates.
+    ``source``, ``model``, ``mime_type``, ``size_bytes``, ``duration_s`` (when known),
+    ``segment``/``start_s``/``end_s`` (when split), ``prompt`` (when not the default), plus
+    ``extra_info`` (from ``SimpleDirectoryReader``, whose ``file_path``/``file_size`` then replace
+    ``source``/``size_bytes``); bulky keys are excluded from embedding and LLM metadata. ``id_``
+    is deterministic (hash of the audio or URL + model + prompt + segment) and the metadata holds
+    no per-run value, so ``Document.hash`` is stable and an ``IngestionPipeline`` with a docstore
+    skips unchanged files. The task ids are in :attr:`task_ids` (Document id -> task id).
 
     Args:
         show_progress: Show a tqdm bar.
@@ -102,6 +102,9 @@ class FoxAPIAudioReader(BaseReader):
     def __init__(self, *, show_progress: bool = False, **settings: Unpack[AudioSettings]) -> None:
         self.show_progress = show_progress
         self.audio = FoxAPIAudio(**settings)
+        #: Document id -> the FoxAPI task that produced it (latest run). Not in the metadata:
+        #: ``Document.hash`` covers all metadata, and a per-run value would defeat de-duplication.
+        self.task_ids: dict[str, str] = {}
 
     @staticmethod
     def _sources(file: Any, fs: Any) -> list[Any]:
@@ -116,13 +119,22 @@ class FoxAPIAudioReader(BaseReader):
                 out.append(NamedAudio(stream.read(), str(item)))
         return out
 
-    @staticmethod
-    def _document(result: AudioResult, extra_info: dict[str, Any] | None) -> Document:
+    def _document(self, result: AudioResult, extra_info: dict[str, Any] | None) -> Document:
+        extra = extra_info or {}
+        ours = dict(result.metadata)
+        # SimpleDirectoryReader already gives the path (file_path, visible to embeddings and the
+        # LLM) and the size: a second copy of a deep path would overflow small chunk sizes.
+        if str(extra.get("file_path", "")) == ours.get("source"):
+            del ours["source"]
+        if extra.get("file_size") is not None and extra.get("file_size") == ours.get("size_bytes"):
+            del ours["size_bytes"]
+        if result.task_id:
+            self.task_ids[result.id] = result.task_id
         return Document(
             id_=result.id,
             text=result.text,
             # Ours win over SimpleDirectoryReader's guesses (its file_type may be audio/x-wav).
-            metadata={**(extra_info or {}), **result.metadata},
+            metadata={**extra, **ours},
             excluded_embed_metadata_keys=list(EXCLUDED_EMBED_METADATA_KEYS),
             excluded_llm_metadata_keys=list(EXCLUDED_LLM_METADATA_KEYS),
         )

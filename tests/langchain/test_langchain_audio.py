@@ -65,13 +65,14 @@ def calls(tmp_path: Path) -> list[Path]:
 
 
 def test_loader_one_path(conn: dict[str, Any], calls: list[Path]) -> None:
-    (doc,) = FoxAPIAudioLoader(calls[0], **conn).load()
+    loader = FoxAPIAudioLoader(calls[0], **conn)
+    (doc,) = loader.load()
     assert doc.page_content == transcript(calls[0].read_bytes())
     assert doc.metadata["source"] == str(calls[0])
     assert doc.metadata["mime_type"] == "audio/wav"
     assert doc.metadata["duration_s"] == pytest.approx(0.2)
-    assert doc.metadata["task_id"].startswith("task-")
-    keys = {"source", "model", "task_id", "mime_type", "size_bytes", "duration_s"}
+    assert doc.id is not None and loader.task_ids[doc.id].startswith("task-")
+    keys = {"source", "model", "mime_type", "size_bytes", "duration_s"}
     assert set(doc.metadata) == keys
     assert doc.id is not None and len(doc.id) == 64
 
@@ -222,3 +223,23 @@ def test_agent_calls_the_tool_and_answers(conn: dict[str, Any], calls: list[Path
     assert any(isinstance(m, ToolMessage) and m.content == heard for m in messages)
     final = messages[-1]
     assert isinstance(final, AIMessage) and heard.split(":")[1].split()[0] in final.text
+
+
+def test_index_api_skips_unchanged_files(conn: dict[str, Any], calls: list[Path]) -> None:
+    """A second ``index()`` of unchanged files adds and updates nothing (no per-run metadata)."""
+    from langchain_core.indexing import InMemoryRecordManager, index
+
+    manager = InMemoryRecordManager(namespace="foxapi-audio")
+    manager.create_schema()
+    store = InMemoryVectorStore(embedding=DeterministicFakeEmbedding(size=8))
+    runs = []
+    for _ in range(2):
+        loader = FoxAPIAudioLoader(calls, **conn)
+        runs.append(index(loader, manager, store, cleanup="incremental", source_id_key="source"))
+    assert runs[0]["num_added"] == len(calls)
+    assert runs[1] == {
+        "num_added": 0,
+        "num_updated": 0,
+        "num_skipped": len(calls),
+        "num_deleted": 0,
+    }

@@ -61,6 +61,7 @@ from test_methods import (  # noqa: F401  # isort: skip
 )
 from test_scenarios import (  # noqa: F401  # isort: skip
     DOCS,
+    test_agent_workflow_handoff,
     test_chat_engine_async,
     test_condense_plus_context_streaming,
     test_function_agent_not_streaming,
@@ -76,7 +77,11 @@ from test_tools import (  # noqa: F401  # isort: skip
     test_astructured_predict_and_program,
     test_parallel_tool_calls,
     test_single_tool_call,
+    test_astream_structured_predict_yields_real_values,
+    test_stream_structured_predict_yields_real_values,
     test_streamed_parallel_tool_calls_accumulate_by_index,
+    test_structured_llm_astream_chat_yields_real_values,
+    test_structured_llm_stream_chat_yields_real_values,
     test_structured_predict,
 )
 

@@ -19,6 +19,7 @@ from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import MetadataMode
 
+from foxapi_core import RequestValidationError
 from foxapi_core._media import data_uri_from_bytes
 from foxapi_core.emulator import RunningEmulator
 from foxapi_core.emulator._responder import _transcription
@@ -62,16 +63,18 @@ def calls(tmp_path: Path) -> Path:
 
 def test_load_data_one_file(conn: dict[str, Any], calls: Path) -> None:
     path = calls / "standup.wav"
-    (doc,) = FoxAPIAudioReader(**conn).load_data(path, extra_info={"team": "core"})
+    reader = FoxAPIAudioReader(**conn)
+    (doc,) = reader.load_data(path, extra_info={"team": "core"})
     assert doc.text == transcript(path.read_bytes())
     assert doc.metadata["team"] == "core" and doc.metadata["source"] == str(path)
     assert doc.metadata["duration_s"] == pytest.approx(0.2)
     assert len(doc.id_) == 64
-    for key in ("task_id", "mime_type", "size_bytes", "model"):
+    for key in ("mime_type", "size_bytes", "model"):
         assert key in doc.metadata
         assert key in doc.excluded_embed_metadata_keys and key in doc.excluded_llm_metadata_keys
+    assert "task_id" not in doc.metadata and reader.task_ids[doc.id_].startswith("task-")
     embed_text = doc.get_content(MetadataMode.EMBED)
-    assert "task_id" not in embed_text and f"source: {path}" in embed_text
+    assert "size_bytes" not in embed_text and f"source: {path}" in embed_text
     # Loading again gives the same id: re-ingestion de-duplicates.
     assert FoxAPIAudioReader(**conn).load_data(str(path))[0].id_ == doc.id_
 
@@ -82,9 +85,9 @@ def test_bad_inputs_raise_before_upload(
     flac = tmp_path / "a.flac"
     flac.write_bytes(FLAC)
     reader = FoxAPIAudioReader(model="nemotron-3-nano-omni", **conn)
-    with pytest.raises(ValueError, match="WAV and MP3"):
+    with pytest.raises(RequestValidationError, match="WAV and MP3"):
         reader.load_data(flac)
-    with pytest.raises(ValueError, match="is a directory"):
+    with pytest.raises(RequestValidationError, match="is a directory"):
         reader.load_data(tmp_path)
     assert emu.emulator.counters.requests == 0
     recorded = FoxAPIAudioReader(on_error="record", **conn).load_data([tmp_path / "x.wav"])
@@ -106,7 +109,9 @@ async def test_simple_directory_reader_rag(
     engine = index.as_query_engine(llm=make_llm("gemini-3.1-pro-preview"), similarity_top_k=3)
     response = await engine.aquery("What was said in the support call?")
     assert str(response).startswith("Emulated answer from gemini-3.1-pro-preview")
-    assert {Path(n.metadata["source"]).name for n in response.source_nodes} == set(by_name)
+    assert {Path(n.metadata["file_path"]).name for n in response.source_nodes} == set(by_name)
+    # SimpleDirectoryReader's file_path and file_size are not repeated as source/size_bytes.
+    assert all("source" not in d.metadata and "size_bytes" not in d.metadata for d in docs)
     # The LLM saw the transcripts and the source, not the bulky keys.
     prompt = str(list(emu.emulator.tasks.values())[-1].request["messages"])
     assert by_name["support.wav"].text in prompt and "support.wav" in prompt
@@ -138,7 +143,7 @@ async def test_aload_50_files_bounded_and_in_order(
     # SimpleDirectoryReader.aload_data gathers one aload_data per file: the bound is the
     # reader's, shared by all of them.
     docs = await SimpleDirectoryReader(str(folder), file_extractor={".wav": reader}).aload_data()
-    names = [Path(d.metadata["source"]).name for d in docs]
+    names = [Path(d.metadata["file_path"]).name for d in docs]
     assert names == [f"note{i:02}.wav" for i in range(50)]
     assert 1 < peak <= 8
     # The reader's own list API: the same 50 in the order given.
@@ -195,3 +200,42 @@ async def test_function_agent_listens(conn: dict[str, Any], calls: Path, make_ll
     assert results[0].tool_output.content == heard
     assert answer.startswith("Emulated answer from gemini-3.1-pro-preview. The tool returned:")
     assert heard.split()[1] in answer
+
+
+def test_ingestion_pipeline_skips_unchanged_files(
+    conn: dict[str, Any], calls: Path, emu: RunningEmulator
+) -> None:
+    """A second run over unchanged files processes 0 documents (docstore, upserts)."""
+    from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.storage.docstore import SimpleDocumentStore
+    from llama_index.core.vector_stores import SimpleVectorStore
+
+    pipeline = IngestionPipeline(
+        transformations=[SentenceSplitter(), MockEmbedding(embed_dim=8)],
+        docstore=SimpleDocumentStore(),
+        vector_store=SimpleVectorStore(),
+        docstore_strategy=DocstoreStrategy.UPSERTS,
+    )
+    paths = sorted(calls.glob("*.wav"))
+    first = pipeline.run(documents=FoxAPIAudioReader(**conn).load_data(paths))
+    assert len(first) == len(paths)
+    again = FoxAPIAudioReader(**conn).load_data(paths)
+    assert pipeline.run(documents=again) == []
+
+
+def test_deep_path_fits_small_chunks(conn: dict[str, Any], tmp_path: Path) -> None:
+    """The path appears once (SimpleDirectoryReader's file_path), so small chunks still fit."""
+    from llama_index.core.node_parser import SentenceSplitter
+
+    deep = tmp_path.joinpath(*[f"department-{i:02}-recordings" for i in range(16)])
+    deep.mkdir(parents=True)
+    (deep / "call.wav").write_bytes(wav_bytes(0.2))
+    reader = FoxAPIAudioReader(**conn)
+    docs = SimpleDirectoryReader(str(deep), file_extractor={".wav": reader}).load_data()
+    from llama_index.core.utils import get_tokenizer
+
+    path_tokens = len(get_tokenizer()(f"file_path: {deep / 'call.wav'}"))
+    assert path_tokens > 100  # twice the path would not fit in the chunk below
+    nodes = SentenceSplitter(chunk_size=path_tokens + 80, chunk_overlap=0)(docs)
+    assert nodes and nodes[0].text == docs[0].text

@@ -132,3 +132,22 @@ async def test_kimi_astream_matches_achat(make_llm: MakeLLM) -> None:
     responses = [r async for r in await llm.astream_chat(MESSAGES)]
     assert responses[-1].message == chat.message
     assert any(r.additional_kwargs.get("thinking_delta") for r in responses)
+
+
+@pytest.mark.parametrize("transport", ["stream", "poll", "sync"])
+async def test_task_id_on_non_streamed_responses(
+    make_llm: MakeLLM, emu: RunningEmulator, transport: str
+) -> None:
+    """``ChatResponse.additional_kwargs["task_id"]`` is the FoxAPI task (as far as the core tells
+    it: the sync transport has no task to poll)."""
+    llm = make_llm(transport=transport)
+    messages = [ChatMessage(role="user", content="Hi")]
+    for response in (llm.chat(messages), await llm.achat(messages)):
+        task_id = response.additional_kwargs.get("task_id")
+        if transport == "sync":
+            assert task_id is None or task_id in emu.emulator.tasks
+        else:
+            assert task_id in emu.emulator.tasks
+    completion = llm.complete("Hi")
+    if transport != "sync":
+        assert completion.additional_kwargs["task_id"] in emu.emulator.tasks

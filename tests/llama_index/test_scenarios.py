@@ -158,3 +158,31 @@ def test_chat_message_with_history(make_llm: MakeLLM) -> None:
         ChatMessage(role="user", content="Name a fox"),
     ]
     assert "Name a fox" in (llm.chat(history).message.content or "")
+
+
+async def test_agent_workflow_handoff(make_llm: MakeLLM, emu: RunningEmulator) -> None:
+    """AgentWorkflow: the router hands off with its ``handoff`` tool, the math agent answers."""
+    from llama_index.core.agent.workflow import AgentOutput, AgentWorkflow
+
+    router = FunctionAgent(
+        name="router",
+        description="Routes questions.",
+        system_prompt="Hand math questions off.",
+        llm=make_llm("kimi-k2.6"),
+        can_handoff_to=["math"],
+    )
+    math = FunctionAgent(
+        name="math",
+        description="Does arithmetic.",
+        tools=[multiply],
+        llm=make_llm(),
+    )
+    workflow = AgentWorkflow(agents=[router, math], root_agent="router")
+    handler = workflow.run(user_msg="Use handoff to 'math' because 'it is arithmetic'")
+    events = [event async for event in handler.stream_events()]
+    await handler
+    handoffs = [e for e in events if isinstance(e, ToolCallResult) and e.tool_name == "handoff"]
+    assert [h.tool_kwargs.get("to_agent") for h in handoffs] == ["math"]
+    speakers = [e.current_agent_name for e in events if isinstance(e, AgentOutput)]
+    assert speakers[0] == "router" and speakers[-1] == "math"
+    assert emu.emulator.counters.submits >= 2

@@ -231,3 +231,80 @@ def test_claude_without_max_tokens_is_refused(make_llm: MakeLLM, emu: RunningEmu
     with pytest.raises(RequestValidationError, match="max_tokens"):
         llm.chat([ChatMessage(role="user", content="hi")])
     assert emu.emulator.counters.submit_attempts == 0
+
+
+# --- tool calls where LlamaIndex itself reads them (additional_kwargs["tool_calls"]) ---------
+
+
+def test_stream_structured_predict_yields_real_values(make_llm: MakeLLM) -> None:
+    prompt = PromptTemplate("Extract the person: name='{name}', age {age}")
+    parts = list(make_llm().stream_structured_predict(Person, prompt, name="Ada", age="36"))
+    assert parts and parts[-1] == Person(name="Ada", age=36)
+
+
+async def test_astream_structured_predict_yields_real_values(make_llm: MakeLLM) -> None:
+    prompt = PromptTemplate("Extract the person: name='{name}', age {age}")
+    gen = await make_llm("kimi-k2.6").astream_structured_predict(Person, prompt, name="Bo", age="7")
+    parts = [part async for part in gen]
+    assert parts and parts[-1] == Person(name="Bo", age=7)
+
+
+def test_structured_llm_stream_chat_yields_real_values(make_llm: MakeLLM) -> None:
+    structured = make_llm().as_structured_llm(Person)
+    responses = list(
+        structured.stream_chat([ChatMessage(role="user", content="name='Di', age 41")])
+    )
+    assert responses[-1].raw == Person(name="Di", age=41)
+    assert json.loads(responses[-1].message.content or "") == {"name": "Di", "age": 41}
+
+
+async def test_structured_llm_astream_chat_yields_real_values(make_llm: MakeLLM) -> None:
+    structured = make_llm("claude-sonnet-4-6").as_structured_llm(Person)
+    gen = await structured.astream_chat([ChatMessage(role="user", content="name='Ed', age 5")])
+    responses = [r async for r in gen]
+    assert responses[-1].raw == Person(name="Ed", age=5)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["chat", "stream_chat"])
+def test_tool_calls_in_additional_kwargs_and_counted_by_memory(
+    make_llm: MakeLLM, streamed: bool
+) -> None:
+    from llama_index.core.memory import Memory
+    from llama_index.core.utilities.token_counting import TokenCounter
+
+    llm = make_llm()
+    if streamed:
+        response = list(llm.stream_chat_with_tools(TOOLS, user_msg="Use multiply on 3 and 4"))[-1]
+    else:
+        response = llm.chat_with_tools(TOOLS, user_msg="Use multiply on 3 and 4")
+    message = response.message
+    [call] = message.additional_kwargs["tool_calls"]
+    assert (call.function.name, json.loads(call.function.arguments)) == (
+        "multiply",
+        {"a": 3, "b": 4},
+    )
+    assert [b.tool_name for b in message.blocks if isinstance(b, ToolCallBlock)] == ["multiply"]
+    # The memory's and the token counter's estimates count the call (they skip ToolCallBlocks).
+    bare = ChatMessage(
+        role="assistant", blocks=[b for b in message.blocks if b.block_type != "tool_call"]
+    )
+    memory = Memory.from_defaults(session_id="tool-turns")
+    assert memory._estimate_token_count(message) > memory._estimate_token_count(bare)
+    counter = TokenCounter()
+    assert counter.estimate_tokens_in_messages([message]) > counter.estimate_tokens_in_messages(
+        [bare]
+    )
+    # It serializes (memory stores, docstores) as OpenAI tool-call dicts.
+    dumped = message.model_dump()["additional_kwargs"]["tool_calls"][0]
+    assert dumped["function"]["name"] == "multiply" and dumped["type"] == "function"
+
+
+def test_strict_goes_in_each_tool(make_llm: MakeLLM, emu: RunningEmulator) -> None:
+    llm = make_llm()
+    response = llm.chat_with_tools(TOOLS, user_msg="Use multiply on 3 and 4", strict=True)
+    assert llm.get_tool_calls_from_response(response)[0].tool_name == "multiply"
+    body = last_request(emu)
+    assert "strict" not in body
+    for tool in body["tools"]:
+        assert tool["function"]["strict"] is True
+        assert tool["function"]["parameters"]["additionalProperties"] is False
