@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -97,8 +98,7 @@ class _Progress:
         self.bar: Any = None
         if enabled:
             with contextlib.suppress(ImportError):
-                from tqdm.auto import tqdm
-
+                tqdm = importlib.import_module("tqdm.auto").tqdm
                 self.bar = tqdm(unit="row", desc="batch")
         self.done = self.failed = self.in_flight = 0
 

@@ -145,9 +145,7 @@ def parse_line(line: str | Mapping[str, Any], number: int) -> BatchRow:
     return BatchRow(custom_id, dict(data["body"]))
 
 
-def output_record(
-    custom_id: str, task_id: str | None, result: Any, error: Any
-) -> dict[str, Any]:
+def output_record(custom_id: str, task_id: str | None, result: Any, error: Any) -> dict[str, Any]:
     """One output line: ``custom_id``, ``task_id``, then ``response`` or a typed ``error``."""
     record: dict[str, Any] = {"custom_id": custom_id, "task_id": task_id}
     if error is not None:
