@@ -172,3 +172,57 @@ def test_sigkill_at_random_points_then_rerun_answers_each_row_once(tmp_path: Pat
             )
             assert line["response"]["choices"][0]["message"]["reasoning_content"]
     assert sum("response" in line for line in lines) == ROWS - len(unknown)
+
+
+def test_cli_status_and_bad_input_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from foxapi_core.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"custom_id": "a", "body": {}}\n{"body": {}}\n')
+    assert main(["batch", "run", str(bad), "--out", str(tmp_path / "o.jsonl")]) == 4
+    assert "custom_id" in capsys.readouterr().err
+    assert main(["batch", "status", str(tmp_path / "missing.journal")]) == 1
+    journal = SqliteJournal(tmp_path / "j")
+    journal.plan("a", 0)
+    journal.move("a", RowState.SUBMITTING)
+    journal.close()
+    assert main(["batch", "status", str(tmp_path / "j")]) == 7
+    status = json.loads(capsys.readouterr().out)
+    assert status["outcome_unknown"] == ["a"] and status["counts"]["submitting"] == 1
+
+
+async def test_openai_lines_and_completion_order(tmp_path: Path) -> None:
+    from foxapi_core import AsyncFoxAPIClient, arun_batch
+
+    lines = [
+        {
+            "custom_id": f"o{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-5.5", "messages": [{"role": "user", "content": f"q{i}"}]},
+        }
+        for i in range(6)
+    ]
+    with serve_in_thread() as server:
+        async with AsyncFoxAPIClient(api_key=server.api_key, base_url=server.base_url) as client:
+            out = tmp_path / "out.jsonl"
+            summary = await arun_batch(
+                lines, client=client, output=out, order="completion", concurrency=3
+            )
+            assert summary.done == 6 and summary.complete
+            by_completion = [json.loads(line)["custom_id"] for line in out.read_text().splitlines()]
+            again = await arun_batch(lines, client=client, output=out, concurrency=3)
+            assert again.submitted_now == 0
+        assert server.emulator.counters.submits == 6
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["custom_id"] for r in records] == [f"o{i}" for i in range(6)]  # input order now
+    assert all(
+        r["response"]["choices"][0]["message"]["content"].endswith(f"q{i}")
+        for i, r in enumerate(records)
+    )
+    journal = SqliteJournal(str(out) + ".journal")
+    finished = [e.custom_id for e in journal.entries("completion")]
+    journal.close()
+    assert finished == by_completion and sorted(finished) == [f"o{i}" for i in range(6)]
