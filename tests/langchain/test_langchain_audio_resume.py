@@ -58,8 +58,9 @@ def _wav(tone: int) -> bytes:
     return buf.getvalue()
 
 
-def test_loader_resume_20_files_crash_after_12_rerun_submits_8(
-    foxapi_emulator: RunningEmulator, tmp_path: Path
+@pytest.mark.parametrize("rerun_async", [False, True], ids=["sync-rerun", "async-rerun"])
+async def test_loader_resume_20_files_crash_after_12_rerun_submits_8(
+    foxapi_emulator: RunningEmulator, tmp_path: Path, rerun_async: bool
 ) -> None:
     conn = {"api_key": foxapi_emulator.api_key, "base_url": foxapi_emulator.base_url}
     files = []
@@ -80,7 +81,7 @@ def test_loader_resume_20_files_crash_after_12_rerun_submits_8(
     assert len(seen) == 12
 
     rerun = FoxAPIAudioLoader(files, journal=journal_path, max_concurrency=3, **conn)
-    docs = rerun.load()
+    docs = await rerun.aload() if rerun_async else rerun.load()
     assert counters.submits == 20  # the rerun submitted the 8 missing files only
     assert [d.metadata["source"] for d in docs] == [str(f) for f in files]
     assert [d.page_content for d in docs[:12]] == [d.page_content for d in seen]
