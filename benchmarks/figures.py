@@ -33,6 +33,7 @@ import httpx
 
 from benchmarks._harness import API_KEY, EmulatorProcess, FigureResult, Stats, interleave
 from benchmarks._reference import araw_stream_generate, raw_stream_generate, raw_sync_generate
+from benchmarks.figures_batch import BATCH_FIGURES, BATCH_SITES
 from foxapi_core import FoxAPIClient, PollPolicy
 from foxapi_core._flows import FlowContext, Reply, Send, Sleep
 from foxapi_core._generation import generate_flow
@@ -64,7 +65,7 @@ def _sites() -> dict[str, dict[str, Any]]:
     }
     for duration in POLL_DURATIONS_FULL:
         sites[_poll_site(duration)] = {"config": {"processing_delay": duration}}
-    return sites
+    return sites | BATCH_SITES
 
 
 SITES = _sites()
@@ -91,6 +92,10 @@ class Budget:
     sequential_calls: int = 1000
     poll_durations: tuple[float, ...] = POLL_DURATIONS_FULL
     warmup: int = 3
+    batch_rows: int = 2000
+    batch_concurrency: int = 100
+    batch_memory_rows: int = 100_000
+    ray_rows: int = 400
 
     @classmethod
     def quick(cls) -> Budget:
@@ -105,6 +110,10 @@ class Budget:
             sequential_calls=100,
             poll_durations=POLL_DURATIONS_QUICK,
             warmup=1,
+            batch_rows=100,
+            batch_concurrency=50,
+            batch_memory_rows=400,
+            ray_rows=40,
         )
 
 
@@ -934,4 +943,5 @@ FIGURES: dict[str, Callable[[Context], list[FigureResult]]] = {
     "B14a": bar_chunk_overhead,
     "B14b": bar_linear_parse,
     "B15": bar_connection_reuse,
+    **BATCH_FIGURES,
 }

@@ -19,6 +19,9 @@ if _typing.TYPE_CHECKING:
     from ._assembler import ChunkAssembler
     from ._audio import AudioOptions, AudioResult, FoxAPIAudio
     from ._audio_source import AudioSource, NamedAudio
+    from ._batch import BatchSummary, arun_batch, read_jsonl
+    from ._batch_journal import Journal, JournalEntry, SqliteJournal
+    from ._batch_rows import BatchRow, RowState
     from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
     from ._client import (
         AsyncFoxAPIClient,
@@ -81,6 +84,9 @@ _LAZY: dict[str, str] = {
         "_assembler": ("ChunkAssembler",),
         "_audio": ("AudioOptions", "AudioResult", "FoxAPIAudio"),
         "_audio_source": ("AudioSource", "NamedAudio"),
+        "_batch": ("BatchSummary", "arun_batch", "read_jsonl"),
+        "_batch_journal": ("Journal", "JournalEntry", "SqliteJournal"),
+        "_batch_rows": ("BatchRow", "RowState"),
         "_catalog": (
             "DEFAULT_CATALOG",
             "Catalog",
@@ -158,6 +164,8 @@ __all__ = [
     "AudioSource",
     "AuthenticationError",
     "BadRequestError",
+    "BatchRow",
+    "BatchSummary",
     "Catalog",
     "ChatCompletion",
     "ChatCompletionChunk",
@@ -174,6 +182,8 @@ __all__ = [
     "InlineMedia",
     "InsufficientQuotaError",
     "InvalidRequestError",
+    "Journal",
+    "JournalEntry",
     "MessagesRequest",
     "ModelSpec",
     "NamedAudio",
@@ -184,9 +194,11 @@ __all__ = [
     "RateLimitError",
     "RequestValidationError",
     "RetryPolicy",
+    "RowState",
     "SSEDecoder",
     "ServerError",
     "ServerSentEvent",
+    "SqliteJournal",
     "StreamError",
     "StreamingGeneration",
     "SubmitOutcomeUnknownError",
@@ -203,8 +215,10 @@ __all__ = [
     "Violation",
     "VisionRequest",
     "__version__",
+    "arun_batch",
     "check_body",
     "detect_form",
+    "read_jsonl",
 ]
 
 

@@ -47,13 +47,15 @@ from ._audio_source import (
     document_id,
     plan_jobs,
 )
+from ._batch_audio import AudioJournal
+from ._batch_journal import Journal
 from ._client import (
     AsyncFoxAPIClient,
     AsyncStreamingGeneration,
     FoxAPIClient,
     StreamingGeneration,
 )
-from ._errors import RequestValidationError, StreamError
+from ._errors import FoxAPIError, RequestValidationError, StreamError, TaskFailedError
 from ._wire import ChatCompletion
 
 __all__ = [
@@ -115,6 +117,7 @@ class AudioSettings(TypedDict, total=False):
     base_url: str | None
     client: FoxAPIClient | None
     async_client: AsyncFoxAPIClient | None
+    journal: Journal | str | os.PathLike[str] | None
 
 
 class FoxAPIAudio:
@@ -131,6 +134,9 @@ class FoxAPIAudio:
         model, prompt, system_prompt, ...: See :class:`AudioOptions` (or pass ``options``).
         max_concurrency: Sources (and segments) in flight at once.
         on_error: ``"raise"`` (default) or ``"record"``.
+        journal: A :class:`~foxapi_core.Journal` or a SQLite path: each file's (segment's)
+            state is kept there, so a rerun after a crash returns finished transcripts from
+            it, resumes submitted tasks by id and submits only the rest.
         client / async_client: Clients to use; otherwise built from ``api_key`` / ``base_url``
             (default ``FOXAPI_API_KEY`` / ``FOXAPI_BASE_URL``) and ``client_kwargs``.
 
@@ -152,6 +158,7 @@ class FoxAPIAudio:
         api_key: str | None = None,
         base_url: str | None = None,
         client_kwargs: dict[str, Any] | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
         **option_fields: Any,
     ) -> None:
         if max_concurrency < 1:
@@ -171,6 +178,8 @@ class FoxAPIAudio:
         self._slots = weakref.WeakKeyDictionary()
         self._slots_lock = threading.Lock()
         self._thread_slots = threading.BoundedSemaphore(max_concurrency)
+        # journal=: a rerun after a crash skips finished files and never resubmits (docs/scale.md).
+        self.journal = AudioJournal(journal) if journal is not None else None
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -236,6 +245,9 @@ class FoxAPIAudio:
         results = []
         for job in jobs:
             try:
+                if self.journal is not None:
+                    results.append(self._journaled_sync(job, options))
+                    continue
                 stream = self.client.stream_generate(build_request(job, options))
                 for _ in stream:
                     pass
@@ -244,7 +256,59 @@ class FoxAPIAudio:
                 results.append(self._failed(item, job, options, exc))
         return results
 
+    def _journaled_sync(self, job: AudioJob, options: AudioOptions) -> AudioResult:
+        # The decisions live in AudioJournal; this and _journaled_async only do the I/O.
+        assert self.journal is not None
+        key = document_id(job, options)
+        step = self.journal.begin(key)
+        if step.completion is not None:
+            return self._result(job, options, step.completion, step.task_id)
+        task_id = step.task_id
+        if task_id is None:
+            try:
+                task_id = self.client.submit(build_request(job, options), stream=True).id
+            except FoxAPIError as exc:
+                self.journal.rejected(key, exc)
+                raise
+            self.journal.submitted(key, task_id)
+        stream = self.client.stream(task_id)
+        try:
+            for _ in stream:
+                pass
+        except TaskFailedError as exc:
+            self.journal.task_failed(key, exc)
+            raise
+        self.journal.finished(key, _completion(stream))
+        return self._result(job, options, _completion(stream), task_id)
+
+    async def _journaled_async(self, job: AudioJob, options: AudioOptions) -> AudioResult:
+        assert self.journal is not None
+        key = document_id(job, options)
+        step = self.journal.begin(key)
+        if step.completion is not None:
+            return self._result(job, options, step.completion, step.task_id)
+        task_id = step.task_id
+        if task_id is None:
+            request = await asyncio.to_thread(build_request, job, options)
+            try:
+                task_id = (await self.async_client.submit(request, stream=True)).id
+            except FoxAPIError as exc:
+                self.journal.rejected(key, exc)
+                raise
+            self.journal.submitted(key, task_id)
+        stream = self.async_client.stream(task_id)
+        try:
+            async for _ in stream:
+                pass
+        except TaskFailedError as exc:
+            self.journal.task_failed(key, exc)
+            raise
+        self.journal.finished(key, _completion(stream))
+        return self._result(job, options, _completion(stream), task_id)
+
     async def _agenerate(self, job: AudioJob, options: AudioOptions) -> AudioResult:
+        if self.journal is not None:
+            return await self._journaled_async(job, options)
         request = await asyncio.to_thread(build_request, job, options)  # file I/O + base64
         stream = self.async_client.stream_generate(request)
         del request  # the flow holds the body; do not keep a second reference to the data URI

@@ -466,6 +466,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     emulator.add_argument("--host", default="127.0.0.1", help="host (default: 127.0.0.1)")
     emulator.set_defaults(run=_emulator)
+    from ._cli_batch import register as register_batch
+
+    register_batch(commands)
     return parser
 
 
