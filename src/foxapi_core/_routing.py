@@ -736,6 +736,9 @@ def build_body(
     pass; tools, ``tool_choice``, ``parallel_tool_calls``, ``response_format``, ``stop`` and
     ``top_p`` are refused.
 
+    Per-model defaults: a model whose spec has ``default_max_tokens`` (claude-*, which the server
+    refuses without ``max_tokens``) gets it when ``params`` has no ``max_tokens``.
+
     Per-model rules (block types, counts, audio formats, ``max_tokens``) are checked by
     :func:`~foxapi_core._catalog.check_body`, which the client runs on every body.
 
@@ -798,4 +801,7 @@ def build_body(
         body.update(
             _shape_params(params, prompt=not use_messages, model=model, spec=spec, catalog=catalog)
         )
+    if body.get("max_tokens") is None and spec is not None and spec.default_max_tokens:
+        # claude-*: the server requires max_tokens (2.3); the catalog's documented default.
+        body["max_tokens"] = spec.default_max_tokens
     return body
