@@ -290,7 +290,11 @@ def test_invalid_requests_are_refused_before_sending(
     assert expected in str(error)
     assert error.field
     assert error.fix
-    assert foxapi_emulator.emulator.counters.requests == 0
+    # Nothing is submitted; an unknown model costs only the free model-list lookup.
+    log = foxapi_emulator.emulator.counters.log
+    assert [r.path for r in log] == (
+        ["/v1/configs/llm_generations_models"] if case == "unknown model" else []
+    )
 
 
 def test_missing_key_fails_at_call_time(
