@@ -19,7 +19,15 @@ if _typing.TYPE_CHECKING:
     from ._assembler import ChunkAssembler
     from ._audio import AudioOptions, AudioResult, FoxAPIAudio
     from ._audio_source import AudioSource, NamedAudio
-    from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
+    from ._catalog import (
+        DEFAULT_CATALOG,
+        Catalog,
+        ModelSpec,
+        Surface,
+        Violation,
+        check_body,
+        detect_form,
+    )
     from ._client import (
         AsyncFoxAPIClient,
         AsyncStreamingGeneration,
@@ -84,6 +92,7 @@ _LAZY: dict[str, str] = {
             "DEFAULT_CATALOG",
             "Catalog",
             "ModelSpec",
+            "Surface",
             "Violation",
             "check_body",
             "detect_form",
@@ -187,6 +196,7 @@ __all__ = [
     "StreamError",
     "StreamingGeneration",
     "SubmitOutcomeUnknownError",
+    "Surface",
     "Task",
     "TaskFailedError",
     "TaskTimeoutError",

@@ -658,8 +658,11 @@ async def test_astream_events(emulator: RunningEmulator) -> None:
     assert kinds.count("on_chat_model_stream") > 3
 
 
-def test_claude_without_max_tokens_is_refused_before_sending(emulator: RunningEmulator) -> None:
-    llm = ChatFoxAPI(model="claude-sonnet-4-6", base_url=emulator.base_url, api_key="sk-x")
+def test_claude_bad_max_tokens_is_refused_before_sending(emulator: RunningEmulator) -> None:
+    # Without max_tokens claude gets the catalog default (test_partner_conventions.py).
+    llm = ChatFoxAPI(
+        model="claude-sonnet-4-6", base_url=emulator.base_url, api_key="sk-x", max_tokens=0
+    )
     with pytest.raises(FoxAPIRequestValidationError, match="max_tokens"):
         llm.invoke("hi")
     assert emulator.emulator.counters.requests == 0

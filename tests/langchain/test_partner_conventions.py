@@ -1,0 +1,138 @@
+"""Issue 14: profiles from the catalog, the validate switch and its refusals, claude defaults,
+tracing metadata, ``llm_output`` and invocation params, as partner packages do on langchain-core
+1.8."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+from langchain_core.outputs import LLMResult
+
+from foxapi_core import DEFAULT_CATALOG, RequestValidationError
+from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS
+from foxapi_core.emulator import RunningEmulator
+from langchain_foxapi import ChatFoxAPI
+
+
+def make(emulator: RunningEmulator, model: str, **kw: Any) -> ChatFoxAPI:
+    return ChatFoxAPI(model=model, base_url=emulator.base_url, api_key=emulator.api_key, **kw)
+
+
+# ---- 1. profiles -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", list(DEFAULT_CATALOG), ids=lambda s: s.name)
+def test_profile_agrees_with_the_catalog(spec: Any) -> None:
+    profile = ChatFoxAPI(model=spec.name).profile
+    assert profile is not None
+    assert profile["max_input_tokens"] == spec.context_window
+    assert profile["max_output_tokens"] == spec.max_output_tokens
+    assert profile["reasoning_output"] == spec.thinking
+    assert profile["tool_calling"] == (spec.supports_tools and spec.takes_messages)
+    if spec.takes_messages:
+        assert profile["image_inputs"] == ("image_url" in spec.content_types)
+        assert profile["audio_inputs"] == ("audio_url" in spec.content_types)
+        assert profile["video_inputs"] == ("video_url" in spec.content_types)
+        assert profile["pdf_inputs"] == ("file_url" in spec.content_types)
+    from langchain_core.language_models.model_profile import ModelProfile
+
+    assert set(profile) <= set(ModelProfile.__annotations__)
+
+
+def test_profile_given_by_the_user_wins_and_unknown_models_have_none() -> None:
+    assert ChatFoxAPI(model="gpt-5.5", profile={"max_input_tokens": 10}).profile == {
+        "max_input_tokens": 10
+    }
+    assert ChatFoxAPI(model="not-a-model").profile is None
+
+
+def test_summarization_middleware_fraction_trigger_works() -> None:
+    middleware = pytest.importorskip("langchain.agents.middleware")
+    # Raises ValueError when the model has no profile with max_input_tokens.
+    middleware.SummarizationMiddleware(model=ChatFoxAPI(model="gpt-5.5"), trigger=("fraction", 0.8))
+
+
+# ---- 3. the validate switch and its refusals ---------------------------------------------------
+
+
+def test_unknown_model_refusal_names_chatfoxapis_switch(emulator: RunningEmulator) -> None:
+    llm = make(emulator, "Kimi-K2.6")
+    with pytest.raises(RequestValidationError) as info:
+        llm.invoke("hi")
+    text = str(info.value)
+    assert "Did you mean kimi-k2.6?" in text
+    assert "set validate=False on ChatFoxAPI" in text
+    assert "FoxAPIClient" not in text and "list_models" not in text
+    assert emulator.emulator.counters.submit_attempts == 0
+
+
+def test_validate_false_is_a_field_and_skips_client_checks(emulator: RunningEmulator) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not moved into model_kwargs with a warning
+        llm = make(emulator, "gpt-9", validate=False)
+    assert llm.validate_requests is False and llm.model_kwargs == {}
+    with pytest.raises(Exception) as info:  # the server (emulator) refuses it now
+        llm.invoke("hi")
+    assert not isinstance(info.value, RequestValidationError)
+    assert emulator.emulator.counters.submit_attempts == 1
+
+
+# ---- 5. claude defaults ------------------------------------------------------------------------
+
+
+def test_claude_works_with_default_settings(emulator: RunningEmulator) -> None:
+    llm = make(emulator, "claude-sonnet-4-6")
+    assert llm.invoke("hi").content
+    call = llm._prepare([HumanMessage("hi")], None, {}, DEFAULT_CATALOG)
+    assert call.body["max_tokens"] == CLAUDE_DEFAULT_MAX_TOKENS
+
+
+# ---- 7. tracing ------------------------------------------------------------------------------
+
+
+def test_integration_version_is_in_the_run_metadata() -> None:
+    from foxapi_core import __version__
+
+    llm = ChatFoxAPI(model="gpt-5.5")
+    if not hasattr(llm, "_add_version"):
+        pytest.skip("langchain-core < 1.8 has no lc_versions metadata")
+    assert llm.metadata is not None
+    assert llm.metadata["lc_versions"]["foxapi-integrations"] == __version__
+    assert "langchain-core" in llm.metadata["lc_versions"]  # the parent's entry is kept
+
+
+class _Recorder(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.results: list[LLMResult] = []
+        self.params: list[dict[str, Any]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.params.append(kwargs.get("invocation_params") or {})
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.results.append(response)
+
+
+def test_llm_output_and_invocation_params(emulator: RunningEmulator) -> None:
+    recorder = _Recorder()
+    llm = make(emulator, "gpt-5.5")
+    message = llm.invoke("hi", config={"callbacks": [recorder]})
+    assert recorder.params[0]["model"] == "gpt-5.5"
+    output = recorder.results[0].llm_output
+    assert output is not None
+    assert output["model_name"] == "gpt-5.5"
+    assert message.usage_metadata is not None
+    assert output["token_usage"]["total_tokens"] == message.usage_metadata["total_tokens"]
+
+
+def test_llm_output_sums_a_batch(emulator: RunningEmulator) -> None:
+    llm = make(emulator, "gpt-5.5")
+    result = llm.generate([[HumanMessage("hi")], [HumanMessage("hello there")]])
+    assert result.llm_output is not None
+    totals = [g[0].message.usage_metadata["total_tokens"] for g in result.generations]  # type: ignore[attr-defined]
+    assert result.llm_output["token_usage"]["total_tokens"] == sum(totals)
