@@ -40,7 +40,7 @@ from foxapi_core import (
     Transport,
     __version__,
 )
-from foxapi_core._routing import build_body
+from foxapi_core._routing import ForeignToolCalls, build_body
 
 from ._convert import convert_tool_choice, to_ai_message, to_openai_messages
 from ._errors import translate_errors
@@ -165,6 +165,11 @@ class ChatFoxAPI(BaseChatModel):
     """Longest pause between two polls."""
     send_reasoning_back: bool = True
     """Send thinking models' reasoning back on assistant tool-call turns (kimi-k2.6 needs it)."""
+    foreign_tool_calls: ForeignToolCalls = "fill"
+    """kimi-k2.6 refuses assistant tool-call turns without reasoning (a history it did not
+    produce: few-shot examples, a conversation begun on another model). ``"fill"`` sends a short
+    placeholder reasoning (``foxapi_core._routing.FOREIGN_REASONING``) for them; ``"refuse"``
+    raises before sending. See docs/langchain.md."""
     allow_insecure_http: bool = False
     """Allow ``http://`` to a non-loopback host (the key would travel unencrypted)."""
     validate_requests: bool = Field(default=True, alias="validate")
@@ -395,7 +400,13 @@ class ChatFoxAPI(BaseChatModel):
         thinking = bool(spec and spec.thinking)
         wire = to_openai_messages(messages, send_reasoning=self.send_reasoning_back and thinking)
         with translate_errors(model=model):
-            body = build_body(model, wire, params=params, catalog=catalog)
+            body = build_body(
+                model,
+                wire,
+                params=params,
+                catalog=catalog,
+                foreign_tool_calls=self.foreign_tool_calls,
+            )
         return _Call(
             model=model,
             body=body,

@@ -136,3 +136,30 @@ def test_llm_output_sums_a_batch(emulator: RunningEmulator) -> None:
     assert result.llm_output is not None
     totals = [g[0].message.usage_metadata["total_tokens"] for g in result.generations]  # type: ignore[attr-defined]
     assert result.llm_output["token_usage"]["total_tokens"] == sum(totals)
+
+
+# ---- 2. kimi-k2.6 and a tool-call history it did not produce ------------------------------------
+
+
+def _foreign_history() -> list[Any]:
+    from langchain_core.messages import AIMessage, ToolMessage
+    from langchain_core.messages.tool import tool_call
+
+    return [
+        HumanMessage("Weather in Paris?"),
+        AIMessage("", tool_calls=[tool_call(name="get_weather", args={"city": "Paris"}, id="c1")]),
+        ToolMessage("sunny", tool_call_id="c1"),
+    ]
+
+
+def test_kimi_takes_a_foreign_tool_history_by_default(emulator: RunningEmulator) -> None:
+    assert emulator.emulator.config.thinking_tool_call_rule  # the server enforces the rule
+    assert make(emulator, "kimi-k2.6").invoke(_foreign_history()).content
+
+
+def test_kimi_refuse_policy_raises_before_sending(emulator: RunningEmulator) -> None:
+    llm = make(emulator, "kimi-k2.6", foreign_tool_calls="refuse")
+    with pytest.raises(RequestValidationError, match="reasoning_content") as info:
+        llm.invoke(_foreign_history())
+    assert info.value.field == "messages[1].reasoning_content"
+    assert emulator.emulator.counters.submit_attempts == 0

@@ -58,9 +58,10 @@ class TestChatFoxAPIUnit(ChatModelUnitTests):
         return True
 
     @pytest.mark.xfail(
-        reason="langchain-core 1.7 load(allowed_objects='all') only revives classes listed in "
-        "langchain_core.load.mapping, which third-party packages cannot join; dumpd() still "
-        "matches the snapshot (asserted first) and load(allowed_objects=[ChatFoxAPI]) round-trips "
+        reason="langchain-core 1.7 to 1.8.3 (checked) load(allowed_objects='all') only revives "
+        "classes listed in langchain_core.load.mapping, which third-party packages cannot join; "
+        "dumpd() still matches the snapshot (asserted first) and "
+        "load(allowed_objects=[ChatFoxAPI]) round-trips "
         "(test_chat_models.py::test_serialization_round_trip).",
         raises=ValueError,
         strict=True,
