@@ -398,8 +398,10 @@ class ChatFoxAPI(BaseChatModel):
         model = str(params.pop("model", self.model_name))
         spec = catalog.get(model)
         thinking = bool(spec and spec.thinking)
-        wire = to_openai_messages(messages, send_reasoning=self.send_reasoning_back and thinking)
         with translate_errors(model=model):
+            wire = to_openai_messages(
+                messages, send_reasoning=self.send_reasoning_back and thinking, model=model
+            )
             body = build_body(
                 model,
                 wire,

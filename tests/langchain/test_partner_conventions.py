@@ -245,3 +245,35 @@ def test_configurable_model_gives_init_chat_models_effect(emulator: RunningEmula
     message = llm.invoke("hi", config={"configurable": {"model": "kimi-k2.6"}})
     assert message.response_metadata["model_name"] == "kimi-k2.6"
     assert "reasoning_content" in message.additional_kwargs
+
+
+# ---- 4. standard video blocks and file blocks by URL ------------------------------------------
+
+_VIDEO = {"type": "video", "url": "https://example.com/clip.mp4"}
+_PDF_URL = {"type": "file", "url": "https://example.com/report.pdf"}
+
+
+@pytest.mark.parametrize(
+    ("model", "block"),
+    [
+        ("gemini-3.1-pro-preview", _VIDEO),
+        ("gemini-3.1-pro-preview", _PDF_URL),
+        ("claude-sonnet-4-6", _PDF_URL),
+    ],
+)
+def test_video_and_url_file_blocks_reach_the_models_that_take_them(
+    emulator: RunningEmulator, model: str, block: dict[str, Any]
+) -> None:
+    message = HumanMessage([{"type": "text", "text": "Describe it."}, block])
+    assert make(emulator, model).invoke([message]).content
+
+
+@pytest.mark.parametrize("block", [_VIDEO, _PDF_URL])
+def test_video_and_url_file_blocks_refused_before_sending_elsewhere(
+    emulator: RunningEmulator, block: dict[str, Any]
+) -> None:
+    message = HumanMessage([{"type": "text", "text": "Describe it."}, block])
+    with pytest.raises(RequestValidationError) as info:
+        make(emulator, "gpt-5.5").invoke([message])
+    assert "gemini-3.1-pro-preview" in str(info.value)  # names a model that takes it
+    assert emulator.emulator.counters.submit_attempts == 0
