@@ -22,7 +22,15 @@ if _typing.TYPE_CHECKING:
     from ._batch import BatchSummary, arun_batch, read_jsonl
     from ._batch_journal import Journal, JournalEntry, SqliteJournal
     from ._batch_rows import BatchRow, RowState
-    from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, Violation, check_body, detect_form
+    from ._catalog import (
+        DEFAULT_CATALOG,
+        Catalog,
+        ModelSpec,
+        Surface,
+        Violation,
+        check_body,
+        detect_form,
+    )
     from ._client import (
         AsyncFoxAPIClient,
         AsyncStreamingGeneration,
@@ -91,6 +99,7 @@ _LAZY: dict[str, str] = {
             "DEFAULT_CATALOG",
             "Catalog",
             "ModelSpec",
+            "Surface",
             "Violation",
             "check_body",
             "detect_form",
@@ -202,6 +211,7 @@ __all__ = [
     "StreamError",
     "StreamingGeneration",
     "SubmitOutcomeUnknownError",
+    "Surface",
     "Task",
     "TaskFailedError",
     "TaskTimeoutError",

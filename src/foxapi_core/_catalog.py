@@ -15,6 +15,7 @@ media can be 20 MB) and uses only module-level compiled patterns.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ __all__ = [
     "Form",
     "FormDetectionError",
     "ModelSpec",
+    "Surface",
     "Violation",
     "check_body",
     "detect_form",
@@ -152,6 +154,9 @@ class ModelSpec:
         max_output_tokens: Best public figure for the output limit, in tokens.
         audio_mimes: If not empty, the only mimes allowed in an audio data URI (nemotron-3-nano-omni
             takes exactly ``audio/wav`` and ``audio/mpeg``, protocol doc 2.1).
+        default_max_tokens: ``max_tokens`` sent when the caller gives none, for models whose
+            server requires the field (claude-*: 8192, see ``CLAUDE_DEFAULT_MAX_TOKENS``), else
+            ``None`` (the field is left out and the server decides).
     """
 
     name: str
@@ -169,6 +174,7 @@ class ModelSpec:
     context_window: int
     max_output_tokens: int
     audio_mimes: frozenset[str] = frozenset()
+    default_max_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -390,8 +396,14 @@ def _live_spec(name: str, content_types: frozenset[ContentType]) -> ModelSpec:
         max_body_bytes=None,
         context_window=context_window,
         max_output_tokens=max_output,
+        default_max_tokens=min(CLAUDE_DEFAULT_MAX_TOKENS, max_output) if required else None,
     )
 
+
+#: ``max_tokens`` sent to claude-* when the caller gives none: the server requires the field
+#: (protocol doc 2.3). 8192 is below every claude output limit in the catalog and long enough for
+#: ordinary answers; set ``max_tokens`` yourself for longer ones.
+CLAUDE_DEFAULT_MAX_TOKENS: Final = 8192
 
 _GEMINI_AUDIO: Final = frozenset({"wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a"})
 
@@ -427,6 +439,9 @@ def _messages_model(
         max_body_bytes=None,
         context_window=context_window,
         max_output_tokens=max_output_tokens,
+        default_max_tokens=(
+            min(CLAUDE_DEFAULT_MAX_TOKENS, max_output_tokens) if max_tokens_required else None
+        ),
     )
 
 
@@ -642,6 +657,43 @@ class Violation:
         return f"{self.field}: {self.message} {self.fix}"
 
 
+@dataclass(frozen=True)
+class Surface:
+    """How the user turns client-side checks off where they are, for the "fix" of a refusal.
+
+    Each surface (the core client, ``ChatFoxAPI``, the LlamaIndex ``FoxAPI`` LLM, the CLI) has its
+    own switch; a refusal must name only the one that exists where the user is.
+
+    Attributes:
+        skip_checks: A phrase completing "or ...", e.g. ``"pass validate=False to FoxAPIClient"``.
+    """
+
+    skip_checks: str
+
+
+#: The core client's switch; adapters and the CLI pass their own :class:`Surface`.
+CORE_SURFACE: Final = Surface("pass validate=False to FoxAPIClient / AsyncFoxAPIClient")
+
+
+def suggest_models(name: str, names: Iterable[str]) -> list[str]:
+    """Known names close to ``name`` ("did you mean"), best first; case is ignored.
+
+    Example:
+        >>> suggest_models("Kimi-K2.6", DEFAULT_CATALOG.names)
+        ['kimi-k2.6']
+    """
+    by_folded: dict[str, str] = {}
+    for known in names:
+        by_folded.setdefault(known.casefold(), known)
+    folded = name.casefold()
+    if folded in by_folded:
+        return [by_folded[folded]]
+    close = difflib.get_close_matches(folded, list(by_folded), n=3, cutoff=0.6)
+    # A prefix ("kimi-k2" of "kimi-k2.6") is a near miss even when the ratio is low.
+    prefixed = [k for k in by_folded if k.startswith(folded) and k not in close] if folded else []
+    return [by_folded[k] for k in [*close, *prefixed][:3]]
+
+
 def _short(value: Any) -> str:
     """A short repr for messages; never renders a large string in full."""
     if isinstance(value, str) and len(value) > 40:
@@ -686,6 +738,7 @@ def check_body(
     *,
     catalog: Catalog = DEFAULT_CATALOG,
     unknown_models: bool = False,
+    surface: Surface = CORE_SURFACE,
 ) -> list[Violation]:
     """Check a wire body for ``POST /v1/llm/generations`` against the documented rules.
 
@@ -701,6 +754,7 @@ def check_body(
         catalog: Models and their rules.
         unknown_models: Allow models the catalog does not know; rules that need a spec are then
             skipped for them.
+        surface: Where the request comes from: an unknown model's fix names its switch.
 
     Returns:
         The violations; an empty list means the body is valid.
@@ -742,7 +796,7 @@ def check_body(
         )
 
     if name is not None and spec is None and not unknown_models:
-        _unknown_model(check, name, form)
+        _unknown_model(check, name, form, surface)
 
     form_ok = True
     if spec is not None and form is not None and form not in spec.forms:
@@ -762,17 +816,19 @@ def check_body(
     return check.out
 
 
-def _unknown_model(check: _Check, name: str, form: Form | None) -> None:
+def _unknown_model(check: _Check, name: str, form: Form | None, surface: Surface) -> None:
     # The messages form answers model_not_supported for a non-whitelisted model (2.3, 10);
     # prompt forms answer model_not_found / no_available_model per vendor clients (2.3).
     known = check.catalog.models_with_form(form) if form is not None else check.catalog.names
     where = f" on the {form} form" if form is not None else ""
+    near = suggest_models(name, known)
+    guess = f" Did you mean {' or '.join(near)}?" if near else ""
     check.add(
         "model",
         "model_not_supported" if form == "messages" else "model_not_found",
-        f"Model {name} is not in the catalog; known models{where}: {_names(known)}.",
-        f"Use one of {_names(known)}, refresh the catalog with client.list_models(), "
-        "or pass validate=False.",
+        f"Model {name} is not in the catalog; known models{where}: {_names(known)}.{guess}",
+        f"Use {near[0] if near else 'one of ' + _names(known)}, or {surface.skip_checks} "
+        "if the service serves this model.",
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from ._catalog import DEFAULT_CATALOG, Catalog
+from ._catalog import CORE_SURFACE, DEFAULT_CATALOG, Catalog, Surface
 from ._config import ClientConfig, Timeouts
 from ._errors import ClientClosedError
 from ._flows import (
@@ -27,6 +27,7 @@ from ._flows import (
     Emit,
     Flow,
     FlowContext,
+    LiveModels,
     ReadStream,
     Reply,
     Send,
@@ -135,6 +136,8 @@ class _ClientBase:
         allow_insecure_http: bool = False,
         validate: bool = True,
         catalog: Catalog | None = None,
+        surface: Surface | None = None,
+        live_catalog_ttl: float = 600.0,
     ) -> None:
         retry = retry or RetryPolicy()
         if max_retries is not None:
@@ -149,6 +152,9 @@ class _ClientBase:
             validate_requests=validate,
         )
         self.catalog = catalog or DEFAULT_CATALOG
+        self.surface = surface or CORE_SURFACE
+        # Looked up when a model is missing from the catalog (protocol doc 10); per client.
+        self._live = LiveModels(ttl=live_catalog_ttl)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -160,7 +166,9 @@ class _ClientBase:
     def _context(self) -> FlowContext:
         if self._closed:
             raise ClientClosedError(f"This {type(self).__name__} is closed; create a new one.")
-        return FlowContext(self.config, self.catalog, clock=self._clock)
+        return FlowContext(
+            self.config, self.catalog, clock=self._clock, surface=self.surface, live=self._live
+        )
 
     def _deadline(self, ctx: FlowContext, deadline: float | None) -> float:
         return ctx.deadline(deadline)
@@ -304,8 +312,11 @@ class FoxAPIClient(_ClientBase):
         retry: the ``RetryPolicy``; ``max_retries`` overrides its count.
         poll: the ``PollPolicy`` of ``wait()`` and ``transport="poll"``.
         allow_insecure_http: allow ``http://`` to a non-loopback host.
-        validate: check requests against the model catalog before sending.
+        validate: check requests against the model catalog before sending (a model missing
+            from it is first looked up in the service's live model list, cached per client).
         catalog: the model catalog (defaults to the documented models).
+        surface: how refusals name the switch that turns checks off (adapters pass theirs).
+        live_catalog_ttl: seconds the live model list stays cached.
         http_client: an ``httpx.Client`` to use (not closed by ``close()``).
 
     Example:

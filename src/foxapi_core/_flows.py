@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._catalog import Catalog, check_body
+from ._catalog import CORE_SURFACE, Catalog, Surface, check_body
 from ._config import ClientConfig
 from ._errors import (
     APIConnectionError,
@@ -47,6 +47,7 @@ __all__ = [
     "Emit",
     "Flow",
     "FlowContext",
+    "LiveModels",
     "ReadStream",
     "Reply",
     "Send",
@@ -60,6 +61,7 @@ __all__ = [
     "send_flow",
     "submit_flow",
     "validate_body",
+    "validate_flow",
     "wait_flow",
 ]
 
@@ -165,6 +167,28 @@ Flow = Generator[Command, Any, T]
 
 
 @dataclass
+class LiveModels:
+    """One client's cache of ``GET /v1/configs/llm_generations_models`` (protocol doc 10).
+
+    A model missing from the built-in catalog is looked up here once per ``ttl`` seconds before
+    it is refused; the answer is merged into the built-in catalog (``Catalog.merged_with_live``).
+
+    Attributes:
+        ttl: Seconds a fetched list stays fresh.
+        catalog: The merged catalog of the last lookup, or ``None``.
+        fetched_at: Clock time of the last lookup (successful or not).
+    """
+
+    ttl: float = 600.0
+    catalog: Catalog | None = None
+    fetched_at: float | None = None
+
+    def stale(self, now: float) -> bool:
+        """Whether a lookup is due."""
+        return self.fetched_at is None or now - self.fetched_at > self.ttl
+
+
+@dataclass
 class FlowContext:
     """What a flow needs besides its arguments; ``task_id`` and ``delivered`` are kept up to
     date so that a driver can tell the user how to resume after an interruption."""
@@ -175,6 +199,8 @@ class FlowContext:
     rng: random.Random = field(default_factory=random.Random)
     task_id: str | None = None
     delivered: int = 0
+    surface: Surface = CORE_SURFACE
+    live: LiveModels | None = None
 
     def deadline(self, seconds: float | None) -> float:
         """The absolute deadline for an operation starting now."""
@@ -308,16 +334,24 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
 
 
 def validate_body(ctx: FlowContext, body: Mapping[str, Any]) -> None:
-    """Raise RequestValidationError, before anything is sent, if ``body`` breaks a rule."""
+    """Raise RequestValidationError, before anything is sent, if ``body`` breaks a rule.
+
+    A model the built-in catalog lacks is judged by the cached live list when there is one;
+    :func:`validate_flow` fetches that list first.
+    """
     if not ctx.config.validate_requests:
         return
-    violations = check_body(body, catalog=ctx.catalog)
+    catalog = ctx.catalog
+    model = body.get("model")
+    live = ctx.live.catalog if ctx.live is not None else None
+    if isinstance(model, str) and model not in catalog and live is not None and model in live:
+        catalog = live
+    violations = check_body(body, catalog=catalog, surface=ctx.surface)
     if not violations:
         return
     first = violations[0]
     lines = [f"{v.message} Fix: {v.fix}" for v in violations]
     message = lines[0] if len(lines) == 1 else "\n".join(["Invalid request:", *lines])
-    model = body.get("model")
     raise RequestValidationError(
         message,
         model=model if isinstance(model, str) else None,
@@ -326,6 +360,29 @@ def validate_body(ctx: FlowContext, body: Mapping[str, Any]) -> None:
         code=first.code,
         violations=tuple(violations),
     )
+
+
+def validate_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> Flow[None]:
+    """:func:`validate_body`, after looking an unknown model up in the live list (once per TTL).
+
+    The lookup is free (protocol doc 6); if it fails, the model is refused as unknown.
+    """
+    model = body.get("model")
+    live = ctx.live
+    if (
+        ctx.config.validate_requests
+        and live is not None
+        and isinstance(model, str)
+        and model
+        and model not in ctx.catalog
+        and live.stale(ctx.clock())
+    ):
+        live.fetched_at = ctx.clock()
+        try:
+            live.catalog = yield from list_models_flow(ctx, deadline)
+        except FoxAPIError as exc:
+            logger.info("live model list unavailable (%s); judging %s by the catalog", exc, model)
+    validate_body(ctx, body)
 
 
 def submit_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> Flow[Task]:
@@ -337,7 +394,7 @@ def submit_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> F
     into is :class:`ProtocolError`, and nothing is requested with it.
     """
     ctx.config.require_key()
-    validate_body(ctx, body)
+    yield from validate_flow(ctx, body, deadline)
     reply = yield from send_flow(ctx, Send("POST", SUBMIT_PATH, body=body, submit=True), deadline)
     try:
         task: Task = parse_reply(Task, reply, ctx, "submit")

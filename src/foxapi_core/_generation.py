@@ -43,7 +43,7 @@ from ._flows import (
     parse_reply,
     send_flow,
     submit_flow,
-    validate_body,
+    validate_flow,
     wait_flow,
 )
 from ._resume import Resume, State
@@ -583,7 +583,7 @@ def _sync_flow(
     ctx: FlowContext, body: Mapping[str, Any], deadline: float, *, thinking: bool, emit: bool
 ) -> Flow[ChatCompletion]:
     ctx.config.require_key()
-    validate_body(ctx, body)
+    yield from validate_flow(ctx, body, deadline)
     if not thinking:
         cmd = Send("POST", SUBMIT_PATH, body={**body, "sync": True}, kind="sync", submit=True)
         reply = yield from send_flow(ctx, cmd, deadline)

@@ -38,7 +38,24 @@ from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec
 from ._errors import RequestValidationError
 from ._media import AUDIO_MIME, audio_format_from_mime, image_mime_from_bytes, sniff_audio_format
 
-__all__ = ["RouteForm", "build_body", "to_foxapi_block"]
+__all__ = [
+    "FOREIGN_REASONING",
+    "ForeignToolCalls",
+    "RouteForm",
+    "build_body",
+    "missing_reasoning_turns",
+    "to_foxapi_block",
+]
+
+#: What to do with an assistant tool-call turn a thinking model (kimi-k2.6) did not produce, i.e.
+#: one without ``reasoning_content``, which its upstream refuses with 400 ``reasoning_content is
+#: missing in assistant tool call message`` (protocol doc 10): ``"fill"`` (the default) sends
+#: :data:`FOREIGN_REASONING` as that turn's reasoning; ``"refuse"`` raises before sending.
+ForeignToolCalls = Literal["fill", "refuse"]
+
+#: The reasoning sent for a foreign tool-call turn under the ``"fill"`` policy: true (the turn
+#: has no recorded reasoning), short, and non-empty, as the upstream rule requires.
+FOREIGN_REASONING: Final = "(No reasoning was recorded for this earlier tool call.)"
 
 #: ``"auto"``: the catalog decides; ``"messages"`` / ``"prompt"``: force that form.
 RouteForm = Literal["auto", "messages", "prompt"]
@@ -716,6 +733,7 @@ def build_body(
     params: Mapping[str, Any] | None = None,
     catalog: Catalog = DEFAULT_CATALOG,
     form: RouteForm = "auto",
+    foreign_tool_calls: ForeignToolCalls = "fill",
 ) -> dict[str, Any]:
     """Build the wire body of ``POST /v1/llm/generations`` for an OpenAI-format conversation.
 
@@ -736,6 +754,9 @@ def build_body(
     pass; tools, ``tool_choice``, ``parallel_tool_calls``, ``response_format``, ``stop`` and
     ``top_p`` are refused.
 
+    Per-model defaults: a model whose spec has ``default_max_tokens`` (claude-*, which the server
+    refuses without ``max_tokens``) gets it when ``params`` has no ``max_tokens``.
+
     Per-model rules (block types, counts, audio formats, ``max_tokens``) are checked by
     :func:`~foxapi_core._catalog.check_body`, which the client runs on every body.
 
@@ -745,6 +766,9 @@ def build_body(
         params: OpenAI-style parameters (``temperature``, ``max_tokens``, ``tools``, ...).
         catalog: Decides the form of a known model and names alternatives in errors.
         form: ``"auto"``, or force ``"messages"`` / ``"prompt"``.
+        foreign_tool_calls: For a thinking model (kimi-k2.6), what to do with assistant
+            tool-call turns that carry no ``reasoning_content`` (a history it did not produce):
+            ``"fill"`` sends :data:`FOREIGN_REASONING` for them, ``"refuse"`` raises.
 
     Returns:
         A new body dict; large strings of the input are shared, not copied.
@@ -798,4 +822,48 @@ def build_body(
         body.update(
             _shape_params(params, prompt=not use_messages, model=model, spec=spec, catalog=catalog)
         )
+    if use_messages and spec is not None and spec.thinking:
+        _foreign_tool_calls(body, model, foreign_tool_calls)
+    if body.get("max_tokens") is None and spec is not None and spec.default_max_tokens:
+        # claude-*: the server requires max_tokens (2.3); the catalog's documented default.
+        body["max_tokens"] = spec.default_max_tokens
     return body
+
+
+def missing_reasoning_turns(body: Mapping[str, Any]) -> list[int]:
+    """Indexes of the assistant messages with ``tool_calls`` but no ``reasoning_content``.
+
+    The rule of kimi-k2.6's upstream (protocol doc 10); the emulator enforces it with this.
+    """
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [
+        i
+        for i, m in enumerate(messages)
+        if isinstance(m, Mapping)
+        and m.get("role") == "assistant"
+        and m.get("tool_calls")
+        and not m.get("reasoning_content")
+    ]
+
+
+def _foreign_tool_calls(body: dict[str, Any], model: str, policy: ForeignToolCalls) -> None:
+    missing = missing_reasoning_turns(body)
+    if not missing:
+        return
+    if policy == "refuse":
+        where = ", ".join(f"messages[{i}]" for i in missing)
+        raise _error(
+            f"{model} refuses assistant tool-call turns without reasoning_content ({where}): "
+            "its upstream answers 400 'reasoning_content is missing in assistant tool call "
+            "message' for a tool-call history it did not produce (few-shot examples, a "
+            "conversation begun on another model).",
+            model=model,
+            field=f"messages[{missing[0]}].reasoning_content",
+            fix="Give those turns their reasoning_content, or use the 'fill' policy, which "
+            "sends a placeholder reasoning for them.",
+        )
+    messages = body["messages"]
+    for i in missing:
+        messages[i] = {**messages[i], "reasoning_content": FOREIGN_REASONING}

@@ -36,6 +36,7 @@ from ._errors import (
     FoxAPITimeoutError,
     FoxAPIUnsupportedContentError,
 )
+from ._revive import revive
 from ._stream import ReasoningIncompleteWarning
 from .chat_models import ChatFoxAPI
 
@@ -70,6 +71,7 @@ __all__ = [
     "FoxAPITimeoutError",
     "FoxAPIUnsupportedContentError",
     "ReasoningIncompleteWarning",
+    "revive",
 ]
 
 # The audio loader and tools are imported on first access (PEP 562): they need the core client,

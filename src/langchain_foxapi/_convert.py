@@ -29,6 +29,7 @@ from langchain_core.messages.tool import tool_call as make_tool_call
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 
 from foxapi_core import ChatCompletion, ToolCall, Usage
+from foxapi_core._routing import to_foxapi_block
 
 __all__ = [
     "PROVIDER",
@@ -109,8 +110,32 @@ def _name_inline_files(message: BaseMessage) -> BaseMessage:
     return message.model_copy(update={"content": blocks})
 
 
+def _is_foxapi_only(block: Any) -> bool:
+    """A standard block langchain-core's converter refuses but FoxAPI carries: ``video`` (any
+    source) and ``file`` given by URL."""
+    if not isinstance(block, Mapping):
+        return False
+    kind = block.get("type")
+    return kind == "video" or (kind == "file" and isinstance(block.get("url"), str))
+
+
+def _pre_convert(message: BaseMessage, model: str) -> BaseMessage:
+    """Turn the blocks langchain-core cannot convert into FoxAPI blocks (``video_url``,
+    ``file_url``), which it passes through; the core's checks then judge them per model."""
+    content = message.content
+    if not isinstance(content, list) or not any(_is_foxapi_only(b) for b in content):
+        return message
+    converted: list[str | dict[Any, Any]] = [
+        to_foxapi_block(b, model=model, field=f"content[{j}]")
+        if isinstance(b, dict) and _is_foxapi_only(b)
+        else b
+        for j, b in enumerate(content)
+    ]
+    return message.model_copy(update={"content": converted})
+
+
 def to_openai_messages(
-    messages: Sequence[BaseMessage], *, send_reasoning: bool
+    messages: Sequence[BaseMessage], *, send_reasoning: bool, model: str = ""
 ) -> list[dict[str, Any]]:
     """OpenAI chat dicts of a LangChain conversation, for ``build_body``.
 
@@ -118,6 +143,7 @@ def to_openai_messages(
         messages: The conversation.
         send_reasoning: Put each assistant tool-call turn's reasoning back into its dict as
             ``reasoning_content`` (for thinking models; they refuse such turns without it).
+        model: The model, named in errors about a block.
 
     Example:
         >>> to_openai_messages([HumanMessage("Hi")], send_reasoning=False)
@@ -125,7 +151,7 @@ def to_openai_messages(
     """
     out: list[dict[str, Any]] = []
     for message in messages:
-        converted = convert_to_openai_messages([_name_inline_files(message)])
+        converted = convert_to_openai_messages([_name_inline_files(_pre_convert(message, model))])
         for item in converted:
             if item.get("role") != "assistant":
                 out.append(item)

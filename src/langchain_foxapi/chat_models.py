@@ -25,21 +25,26 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import ConfigDict, Field, PlainValidator, PrivateAttr, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import Self
 
 from foxapi_core import (
     API_KEY_ENV,
     BASE_URL_ENV,
+    DEFAULT_CATALOG,
     Catalog,
     ChatCompletion,
     PollPolicy,
+    Surface,
     Task,
     Timeouts,
     Transport,
+    __version__,
 )
-from foxapi_core._routing import build_body
+from foxapi_core._routing import ForeignToolCalls, build_body
 
 from ._convert import convert_tool_choice, to_ai_message, to_openai_messages
 from ._errors import translate_errors
+from ._profile import profile_of
 from ._stream import ChunkStream, reasoning_incomplete
 from ._structured import StructuredOutputMethod, structured_output_runnable
 
@@ -93,6 +98,8 @@ class _Call:
 
 
 DEFAULT_MODEL = "gemini-3.1-pro-preview"
+# What a refusal names as the way to skip client-side checks on this surface.
+_SURFACE = Surface("set validate=False on ChatFoxAPI")
 
 
 class ChatFoxAPI(BaseChatModel):
@@ -129,7 +136,8 @@ class ChatFoxAPI(BaseChatModel):
     temperature: float | None = None
     """Sampling temperature (0-2)."""
     max_tokens: int | None = None
-    """Most tokens to generate; required by claude-* models."""
+    """Most tokens to generate. claude-* models, which require it, get the catalog's default
+    (``foxapi_core._catalog.CLAUDE_DEFAULT_MAX_TOKENS``, 8192) when it is left out."""
     top_p: float | None = None
     """Nucleus sampling."""
     stop: list[str] | str | None = None
@@ -157,8 +165,17 @@ class ChatFoxAPI(BaseChatModel):
     """Longest pause between two polls."""
     send_reasoning_back: bool = True
     """Send thinking models' reasoning back on assistant tool-call turns (kimi-k2.6 needs it)."""
+    foreign_tool_calls: ForeignToolCalls = "fill"
+    """kimi-k2.6 refuses assistant tool-call turns without reasoning (a history it did not
+    produce: few-shot examples, a conversation begun on another model). ``"fill"`` sends a short
+    placeholder reasoning (``foxapi_core._routing.FOREIGN_REASONING``) for them; ``"refuse"``
+    raises before sending. See docs/langchain.md."""
     allow_insecure_http: bool = False
     """Allow ``http://`` to a non-loopback host (the key would travel unencrypted)."""
+    validate_requests: bool = Field(default=True, alias="validate")
+    """Check each request against the model catalog before sending it (``validate=False``
+    skips the checks and lets the server judge). A model missing from the built-in catalog is
+    first looked up in the service's live model list (once per client, cached)."""
     http_client: _HTTPClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for sync calls (not closed by this object)."""
     http_async_client: _AsyncHTTPClient | None = Field(default=None, exclude=True)
@@ -175,6 +192,26 @@ class ChatFoxAPI(BaseChatModel):
         if isinstance(values, dict):
             return _build_model_kwargs(values, cls._all_field_names())
         return values
+
+    @model_validator(mode="after")
+    def _set_foxapi_integrations_version(self) -> Self:
+        """Record this package's version in the run metadata (langchain-core >= 1.8)."""
+        # Unique name: pydantic replaces, not chains, same-named validators of subclasses.
+        add_version = getattr(self, "_add_version", None)
+        if callable(add_version):
+            add_version("foxapi-integrations", __version__)
+        return self
+
+    @model_validator(mode="after")
+    def _set_foxapi_profile(self) -> Self:
+        """Fill ``profile`` from the catalog where langchain-core has the field (>= 1.1)."""
+        if "profile" in type(self).model_fields and getattr(self, "profile", None) is None:
+            self.profile = self._resolve_model_profile()
+        return self
+
+    def _resolve_model_profile(self) -> Any:
+        """The model's profile, from the core catalog (the one source of truth)."""
+        return profile_of(self.model_name, DEFAULT_CATALOG)
 
     @classmethod
     def _all_field_names(cls) -> set[str]:
@@ -220,7 +257,26 @@ class ChatFoxAPI(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "transport": self.transport, **self._default_params}
+        return {
+            "model": self.model_name,
+            "model_name": self.model_name,
+            "transport": self.transport,
+            **self._default_params,
+        }
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """Sum token usage over a batch's generations and keep the model name (legacy
+        callbacks' ``LLMResult.llm_output``, as langchain-openai does)."""
+        usage: dict[str, int] = {}
+        model_name = self.model_name
+        for output in llm_outputs:
+            if not output:
+                continue
+            for key, value in (output.get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[key] = usage.get(key, 0) + value
+            model_name = output.get("model_name") or model_name
+        return {"token_usage": usage, "model_name": model_name}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
@@ -259,6 +315,8 @@ class ChatFoxAPI(BaseChatModel):
             "poll": PollPolicy(**poll),
             "max_retries": self.max_retries,
             "allow_insecure_http": self.allow_insecure_http,
+            "validate": self.validate_requests,
+            "surface": _SURFACE,
         }
 
     def _sync_client(self) -> FoxAPIClient:
@@ -340,9 +398,17 @@ class ChatFoxAPI(BaseChatModel):
         model = str(params.pop("model", self.model_name))
         spec = catalog.get(model)
         thinking = bool(spec and spec.thinking)
-        wire = to_openai_messages(messages, send_reasoning=self.send_reasoning_back and thinking)
         with translate_errors(model=model):
-            body = build_body(model, wire, params=params, catalog=catalog)
+            wire = to_openai_messages(
+                messages, send_reasoning=self.send_reasoning_back and thinking, model=model
+            )
+            body = build_body(
+                model,
+                wire,
+                params=params,
+                catalog=catalog,
+                foreign_tool_calls=self.foreign_tool_calls,
+            )
         return _Call(
             model=model,
             body=body,
@@ -359,7 +425,12 @@ class ChatFoxAPI(BaseChatModel):
         message = to_ai_message(
             completion, model=call.model, task_id=task_id, reasoning_incomplete=incomplete
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        usage = completion.usage
+        token_usage = usage.model_dump(exclude_none=True) if usage is not None else {}
+        return ChatResult(
+            generations=[ChatGeneration(message=message)],
+            llm_output={"token_usage": token_usage, "model_name": call.model},
+        )
 
     def _generate(
         self,

@@ -351,8 +351,7 @@ def test_unknown_model_on_messages_form_lists_known_names() -> None:
     for name in WHITELIST:
         assert name in v.message
     assert "gemini-2.5-pro" not in v.message  # it does not take the messages form
-    assert "client.list_models()" in v.fix
-    assert "validate=False" in v.fix
+    assert "validate=False to FoxAPIClient" in v.fix
 
 
 def test_unknown_model_on_prompt_form_is_model_not_found() -> None:
@@ -869,3 +868,33 @@ def test_every_violation_names_the_model(body: dict[str, Any]) -> None:
 def test_form_field_table() -> None:
     assert FORM_FIELD["vision"] == "image_urls"
     assert FORM_FIELD["messages"] == "messages"
+
+
+# ---- near misses and per-surface fixes (issue 14.3) ------------------------------------------
+
+
+@pytest.mark.parametrize("typo", ["kimi-k2", "Kimi-K2.6", "KIMI-K2.6"])
+def test_unknown_model_suggests_the_near_miss(typo: str) -> None:
+    v = one(check_body(chat(typo)))
+    assert "Did you mean kimi-k2.6?" in v.message
+    assert v.fix.startswith("Use kimi-k2.6,")
+
+
+def test_unknown_model_fix_names_the_callers_switch_only() -> None:
+    from foxapi_core._catalog import Surface
+
+    v = one(check_body(chat("gpt-9"), surface=Surface("set validate=False on ChatFoxAPI")))
+    assert "set validate=False on ChatFoxAPI" in v.fix
+    assert "FoxAPIClient" not in v.fix
+    assert "list_models" not in v.fix
+
+
+def test_claude_specs_have_a_documented_default_max_tokens() -> None:
+    from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS, DEFAULT_CATALOG
+
+    for spec in DEFAULT_CATALOG:
+        if spec.max_tokens_required:
+            assert spec.default_max_tokens == CLAUDE_DEFAULT_MAX_TOKENS
+            assert spec.default_max_tokens <= spec.max_output_tokens
+        else:
+            assert spec.default_max_tokens is None

@@ -43,8 +43,10 @@ def test_chat_json(foxapi_env: RunningEmulator, capsys: pytest.CaptureFixture[st
 def test_chat_invalid_request_exit_code(
     foxapi_env: RunningEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["chat", "hi", "--model", "claude-opus-4-7"]) == EXIT_INVALID
-    assert "max_tokens" in capsys.readouterr().err
+    # nemotron-3-nano-omni takes one image (claude without max_tokens now gets the default).
+    two = ["--image", "https://example.com/a.png", "--image", "https://example.com/b.png"]
+    assert main(["chat", "hi", "--model", "nemotron-3-nano-omni", *two]) == EXIT_INVALID
+    assert "image" in capsys.readouterr().err
     assert foxapi_env.emulator.counters.requests == 0
 
 

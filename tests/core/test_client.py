@@ -293,7 +293,11 @@ def test_invalid_requests_are_refused_before_sending(
     assert expected in str(error)
     assert error.field
     assert error.fix
-    assert foxapi_emulator.emulator.counters.requests == 0
+    # Nothing is submitted; an unknown model costs only the free model-list lookup.
+    log = foxapi_emulator.emulator.counters.log
+    assert [r.path for r in log] == (
+        ["/v1/configs/llm_generations_models"] if case == "unknown model" else []
+    )
 
 
 def test_missing_key_fails_at_call_time(
@@ -460,3 +464,53 @@ def test_sequential_calls_reuse_one_connection(
             client.generate(FORMS["messages"], transport=transport)  # type: ignore[arg-type]
         list(client.stream_generate(KIMI))
     assert connects == 1
+
+
+# ---- live catalog (issue 14.3, protocol doc 10) ---------------------------------------------
+
+
+def _serve_extra_model(emu: RunningEmulator, name: str) -> None:
+    import dataclasses
+
+    from foxapi_core import DEFAULT_CATALOG, Catalog
+
+    extra = dataclasses.replace(DEFAULT_CATALOG["gpt-5.5"], name=name)
+    emu.emulator.config.catalog = Catalog([*DEFAULT_CATALOG, extra])
+
+
+def test_a_model_only_the_service_lists_is_looked_up_once_and_used(
+    foxapi_emulator: RunningEmulator,
+) -> None:
+    _serve_extra_model(foxapi_emulator, "gpt-6")
+    body = {"model": "gpt-6", "messages": [{"role": "user", "content": "Hi"}]}
+    try:
+        with client_for(foxapi_emulator) as client:
+            assert client.generate(body).text
+            assert client.generate(body).text
+        lookups = [r for r in foxapi_emulator.emulator.counters.log if "configs" in r.path]
+        assert len(lookups) == 1  # cached per client
+    finally:
+        foxapi_emulator.emulator.config.catalog = None
+
+
+def test_a_model_the_service_does_not_list_is_refused_before_submitting(
+    foxapi_emulator: RunningEmulator,
+) -> None:
+    body = {"model": "Kimi-K2.6", "messages": [{"role": "user", "content": "Hi"}]}
+    with client_for(foxapi_emulator) as client, pytest.raises(RequestValidationError) as info:
+        client.generate(body)
+    assert "Did you mean kimi-k2.6?" in str(info.value)
+    assert "validate=False" in str(info.value)
+    assert foxapi_emulator.emulator.counters.submit_attempts == 0
+
+
+async def test_async_client_looks_the_model_up_too(foxapi_emulator: RunningEmulator) -> None:
+    _serve_extra_model(foxapi_emulator, "gpt-6")
+    try:
+        async with aclient_for(foxapi_emulator) as client:
+            answer = await client.generate(
+                {"model": "gpt-6", "messages": [{"role": "user", "content": "Hi"}]}
+            )
+        assert answer.text
+    finally:
+        foxapi_emulator.emulator.config.catalog = None

@@ -724,8 +724,11 @@ def test_image_only_prompt_lacks_prompt() -> None:
     fails(body, "prompt", "invalid_request_error")
 
 
-def test_claude_without_max_tokens_fails_check_body() -> None:
-    fails(build_body("claude-opus-4-7", user("Hi")), "max_tokens", "invalid_param")
+def test_claude_body_without_max_tokens_fails_check_body() -> None:
+    # build_body fills the catalog default; a body built by hand without it is still refused.
+    body = build_body("claude-opus-4-7", user("Hi"))
+    del body["max_tokens"]
+    fails(body, "max_tokens", "invalid_param")
 
 
 # ---- langchain-core's convert_to_openai_messages ----------------------------------------------
@@ -796,3 +799,46 @@ def test_langchain_ai_tool_call_turn_round_trip() -> None:
     assert assistant["tool_calls"][0]["id"] == "call_9"
     assert body["messages"][2] == {"role": "tool", "content": "sunny", "tool_call_id": "call_9"}
     assert check_body(body) == []
+
+
+def test_claude_gets_the_catalog_default_max_tokens_and_passes_the_checks() -> None:
+    from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS, check_body
+
+    body = build_body("claude-sonnet-4-6", [{"role": "user", "content": "Hi"}])
+    assert body["max_tokens"] == CLAUDE_DEFAULT_MAX_TOKENS
+    assert check_body(body) == []
+    given = build_body("claude-sonnet-4-6", user("Hi"), params={"max_tokens": 5})
+    assert given["max_tokens"] == 5
+    assert "max_tokens" not in build_body("gpt-5.5", [{"role": "user", "content": "Hi"}])
+
+
+_FOREIGN_HISTORY: list[dict[str, Any]] = [
+    {"role": "user", "content": "weather?"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ],
+    },
+    {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+]
+
+
+def test_kimi_foreign_tool_call_turn_is_filled_by_default() -> None:
+    from foxapi_core._routing import FOREIGN_REASONING, missing_reasoning_turns
+
+    body = build_body("kimi-k2.6", _FOREIGN_HISTORY)
+    assert body["messages"][1]["reasoning_content"] == FOREIGN_REASONING
+    assert missing_reasoning_turns(body) == []
+    assert "reasoning_content" not in _FOREIGN_HISTORY[1]  # the caller's dict is not changed
+    # Non-thinking models get the history as is.
+    assert "reasoning_content" not in build_body("gpt-5.5", _FOREIGN_HISTORY)["messages"][1]
+
+
+def test_kimi_foreign_tool_call_turn_refused_on_request() -> None:
+    with pytest.raises(RequestValidationError) as info:
+        build_body("kimi-k2.6", _FOREIGN_HISTORY, foreign_tool_calls="refuse")
+    assert info.value.field == "messages[1].reasoning_content"
+    assert "reasoning_content is missing in assistant tool call message" in str(info.value)
+    assert "fill" in (info.value.fix or "")

@@ -94,6 +94,10 @@ class TestClaudeCassettes(_Cassettes, base.TestClaudeIntegration):
     """claude-sonnet-4-6 from cassettes."""
 
 
+class TestGPTCassettes(_Cassettes, base.TestGPTIntegration):
+    """gpt-5.5 from cassettes."""
+
+
 class TestKimiCassettes(_Cassettes, base.TestKimiIntegration):
     """kimi-k2.6 from cassettes."""
 

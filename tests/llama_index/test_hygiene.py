@@ -192,5 +192,9 @@ def test_reasoning_sent_back_only_where_configured(make_llm: MakeLLM, emu: Runni
         "arguments": '{"a": 2, "b": 3}',
     }
     assert "reasoning_content" not in sent(make_llm("gemini-3.1-pro-preview"))
-    assert "reasoning_content" not in sent(make_llm("kimi-k2.6", reasoning_history="none"))
+    # The recorded reasoning stays home; the core's foreign-turn policy sends its placeholder.
+    from foxapi_core._routing import FOREIGN_REASONING
+
+    without = sent(make_llm("kimi-k2.6", reasoning_history="none"))
+    assert without["reasoning_content"] == FOREIGN_REASONING
     assert "reasoning_content" in sent(make_llm("gemini-3.1-pro-preview", reasoning_history="all"))

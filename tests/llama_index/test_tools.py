@@ -226,11 +226,15 @@ def test_audio_to_gemini_is_sent(make_llm: MakeLLM, emu: RunningEmulator) -> Non
     assert emu.emulator.counters.submits == 1
 
 
-def test_claude_without_max_tokens_is_refused(make_llm: MakeLLM, emu: RunningEmulator) -> None:
+def test_claude_without_max_tokens_gets_the_catalog_default(
+    make_llm: MakeLLM, emu: RunningEmulator
+) -> None:
+    from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS
+
     llm = make_llm("claude-sonnet-4-6", max_tokens=None)
-    with pytest.raises(RequestValidationError, match="max_tokens"):
-        llm.chat([ChatMessage(role="user", content="hi")])
-    assert emu.emulator.counters.submit_attempts == 0
+    assert llm.chat([ChatMessage(role="user", content="hi")]).message.content
+    request = list(emu.emulator.tasks.values())[-1].request
+    assert request["max_tokens"] == CLAUDE_DEFAULT_MAX_TOKENS
 
 
 # --- tool calls where LlamaIndex itself reads them (additional_kwargs["tool_calls"]) ---------

@@ -33,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._catalog import Catalog, FormDetectionError, Violation, check_body, detect_form
+from .._routing import missing_reasoning_turns
 from ._faults import Fault, error_body
 from ._responder import (
     Answer,
@@ -340,6 +341,12 @@ class _Handlers:
             violations = check_body(body, catalog=self.catalog)
             if violations:
                 return _violation_response(violations[0])
+        if emu.config.thinking_tool_call_rule and self._missing_reasoning(body):
+            return _error(
+                400,
+                "invalid_request_error",
+                "reasoning_content is missing in assistant tool call message",
+            )
         task = self.create_task(body)
         if fault is not None and fault.kind == "drop":
             await drop_connection(request.scope, flush=False)
@@ -362,6 +369,12 @@ class _Handlers:
                 500, "server_error", task.failure.get("message", ""), code=task.failure.get("code")
             )
         return _JSONResponse(task.completion)
+
+    def _missing_reasoning(self, body: dict[str, Any]) -> bool:
+        # Moonshot's thinking-mode rule (protocol doc 10), for the catalog's thinking models.
+        model = body.get("model")
+        spec = self.catalog.get(model) if isinstance(model, str) else None
+        return bool(spec and spec.thinking and missing_reasoning_turns(body))
 
     def create_task(self, body: dict[str, Any]) -> TaskRecord:
         """Create, store and count a task for an accepted submit body."""

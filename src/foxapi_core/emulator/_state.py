@@ -50,6 +50,9 @@ class EmulatorConfig:
         answer_words: Default answer length in words (prompt knobs take precedence).
         catalog: Model catalog used for validation, thinking models and the configs endpoint;
             ``None`` means the library's default catalog.
+        thinking_tool_call_rule: Refuse, for thinking models (kimi-k2.6), an assistant
+            ``tool_calls`` turn without ``reasoning_content`` with 400 ``reasoning_content is
+            missing in assistant tool call message``, as the upstream does (protocol doc 10).
     """
 
     # repr=False: a canary key must never show in repr() (integration bar 4.11).
@@ -63,6 +66,7 @@ class EmulatorConfig:
     validate: bool = True
     answer_words: int | None = None
     catalog: Catalog | None = field(default=None, repr=False)
+    thinking_tool_call_rule: bool = True
 
 
 class RequestRecord(NamedTuple):
