@@ -32,7 +32,11 @@ HEADER = (
 def _rules(spec: ModelSpec) -> str:
     rules: list[str] = []
     if spec.max_tokens_required:
-        rules.append("`max_tokens` required")
+        rules.append(
+            "`max_tokens` required by the server"
+            + (f" (the client sends {spec.default_max_tokens:,} if none is given)"
+               if spec.default_max_tokens else "")
+        )
     if spec.min_max_tokens is not None:
         rules.append(f"`max_tokens` ≥ {spec.min_max_tokens}")
     if spec.thinking:
