@@ -3,7 +3,8 @@
 Commands: ``demo``, ``chat``, ``transcribe``, ``models``, ``task``, ``emulator``. Every command
 reads ``FOXAPI_API_KEY`` and ``FOXAPI_BASE_URL`` like the library does; ``chat`` and
 ``transcribe`` use the built-in emulator only when ``--emulator`` is given (``demo`` also falls
-back to it when no key is set, and says so); otherwise a missing key is exit code 3. Exit codes scripts can rely on:
+back to it when no key is set, and says so); otherwise a missing key is exit code 3.
+Exit codes scripts can rely on:
 
     0  success
     1  any other FoxAPI error (server error, stream error...)
