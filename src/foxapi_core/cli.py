@@ -2,8 +2,9 @@
 
 Commands: ``demo``, ``chat``, ``transcribe``, ``models``, ``task``, ``emulator``. Every command
 reads ``FOXAPI_API_KEY`` and ``FOXAPI_BASE_URL`` like the library does; ``chat`` and
-``transcribe`` use the built-in emulator when no key is set (and say so on stderr), or when
-``--emulator`` is given. Exit codes scripts can rely on:
+``transcribe`` use the built-in emulator only when ``--emulator`` is given (``demo`` also falls
+back to it when no key is set, and says so); otherwise a missing key is exit code 3.
+Exit codes scripts can rely on:
 
     0  success
     1  any other FoxAPI error (server error, stream error...)
@@ -72,14 +73,11 @@ def _service(
     """
     if use_emulator is None:
         use_emulator = not os.environ.get(API_KEY_ENV)
-        if use_emulator and announce:
-            print(
-                f"note: no {API_KEY_ENV} set: using the built-in FoxAPI emulator; "
-                "answers are SIMULATED.",
-                file=sys.stderr,
-            )
+    if use_emulator and announce:
+        print("note: using the built-in FoxAPI emulator; answers are SIMULATED.", file=sys.stderr)
     if not use_emulator:
         with FoxAPIClient() as client:
+            client.config.require_key()  # no key: exit 3 before any file or request is touched
             yield client, False
         return
     try:
@@ -173,7 +171,7 @@ def _chat(args: argparse.Namespace) -> int:
     from ._routing import build_body
 
     body = build_body(args.model, [{"role": "user", "content": content}], params=params)
-    with _service(use_emulator=args.emulator or None, announce=True) as (client, _):
+    with _service(use_emulator=args.emulator, announce=True) as (client, _):
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             for event in stream:
@@ -297,7 +295,7 @@ def _transcribe(args: argparse.Namespace) -> int:
             note(f"{file} -> {target}")
 
     try:
-        with _service(use_emulator=args.emulator or None, announce=True) as (client, _):
+        with _service(use_emulator=args.emulator, announce=True) as (client, _):
             update, bar = _progress(len(files), args.progress and len(files) > 1)
 
             def on_progress(done: int, total: int | None) -> None:
@@ -376,8 +374,8 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser(
         "chat",
         help="ask a model one question",
-        description=f"Ask a model one question. Uses the built-in emulator when {API_KEY_ENV} "
-        "is not set (a note on stderr says so) or when --emulator is given.",
+        description=f"Ask a model one question. Needs {API_KEY_ENV}; --emulator answers from "
+        "the built-in emulator instead (SIMULATED answers).",
     )
     chat.add_argument("prompt", help="the question")
     chat.add_argument(

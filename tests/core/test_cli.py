@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import wave
 from pathlib import Path
@@ -212,3 +214,47 @@ def test_usage_error_exit_code() -> None:
     with pytest.raises(SystemExit) as info:
         main(["no-such-command"])
     assert info.value.code == EXIT_USAGE
+
+
+def _foxapi(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "foxapi_core.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _env_without_key() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOXAPI_")}
+    env["FOXAPI_BASE_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    return env
+
+
+def test_chat_without_key_is_a_configuration_error_not_a_simulated_answer(
+    tmp_path: Path,
+) -> None:
+    result = _foxapi(["chat", "hello"], _env_without_key(), tmp_path)
+    assert result.returncode == EXIT_CONFIG
+    assert "FOXAPI_API_KEY" in result.stderr
+    assert "SIMULATED" not in result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_transcribe_out_without_key_writes_nothing(tmp_path: Path) -> None:
+    wav = _wav(tmp_path / "a.wav", 0.1)
+    out = tmp_path / "out"
+    result = _foxapi(["transcribe", str(wav), "--out", str(out)], _env_without_key(), tmp_path)
+    assert result.returncode == EXIT_CONFIG
+    assert "FOXAPI_API_KEY" in result.stderr
+    assert list(out.glob("*.txt")) == []
+
+
+def test_chat_with_emulator_flag_says_simulated(tmp_path: Path) -> None:
+    result = _foxapi(["chat", "hello", "--emulator"], _env_without_key(), tmp_path)
+    assert result.returncode == EXIT_OK
+    assert "SIMULATED" in result.stderr
+    assert result.stdout.strip()
