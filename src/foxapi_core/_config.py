@@ -101,6 +101,31 @@ class ClientConfig(BaseModel):
     allow_insecure_http: bool = False
     validate_requests: bool = True
 
+    @staticmethod
+    def clean_key(value: str | SecretStr | None) -> SecretStr | None:
+        """The key without surrounding whitespace.
+
+        Raises:
+            ConfigurationError: the key holds a control, inner whitespace or non-ASCII character.
+        """
+        # A key read from a file often ends in a newline; httpx would refuse the header only
+        # at send time, with an error that quotes it. Strip whitespace and refuse what no key
+        # can hold before any I/O; the message names the problem, never the key.
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None:
+            return None
+        key = value.strip()
+        for index, char in enumerate(key):
+            if not char.isascii() or not char.isprintable() or char.isspace():
+                kind = "a non-ASCII" if not char.isascii() else "a control or whitespace"
+                raise ConfigurationError(
+                    f"The FoxAPI API key holds {kind} character (U+{ord(char):04X}) at "
+                    f"position {index}; keys are printable ASCII. Copy the key again from the "
+                    f"FoxAPI console or check the file or {API_KEY_ENV} it was read from."
+                )
+        return SecretStr(key)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -123,8 +148,7 @@ class ClientConfig(BaseModel):
         """
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
-        if isinstance(api_key, str):
-            api_key = SecretStr(api_key)
+        api_key = cls.clean_key(api_key)
         url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         config = cls(api_key=api_key, base_url=url, **settings)
         config.check_base_url()

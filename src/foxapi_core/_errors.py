@@ -37,6 +37,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "UnsafeServerValueError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -156,6 +157,14 @@ class SubmitOutcomeUnknownError(FoxAPIError):
 
     FoxAPI has no idempotency key, so the client never re-sends such a submit (it could create,
     and bill, a second task). Check your FoxAPI task list before submitting again.
+    """
+
+
+class UnsafeServerValueError(FoxAPIError):
+    """The server sent a value the client refuses to use: a task id or stream URL that would
+    change the request path, or a task answer for another task than the one asked for.
+
+    ``raw`` holds the value as received; nothing was sent with it.
     """
 
 

@@ -34,6 +34,7 @@ from ._errors import (
     RequestValidationError,
     SubmitOutcomeUnknownError,
     TaskFailedError,
+    UnsafeServerValueError,
     TaskTimeoutError,
     status_error_class,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Send",
     "Sleep",
     "TransportFailure",
+    "check_server_task_id",
     "check_task_id",
     "get_task_flow",
     "list_models_flow",
@@ -175,7 +177,18 @@ class FlowContext:
     delivered: int = 0
 
     def deadline(self, seconds: float | None) -> float:
-        """The absolute deadline for an operation starting now."""
+        """The absolute deadline for an operation starting now.
+
+        Raises:
+            RequestValidationError: ``seconds`` is zero, negative or not a number; such a
+                deadline has passed before the request is sent, so nothing is sent.
+        """
+        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+            raise RequestValidationError(
+                f"deadline={seconds!r} must be a positive number of seconds.",
+                field="deadline",
+                fix="pass deadline=None for the default (timeouts.deadline) or e.g. deadline=60",
+            )
         return self.clock() + (self.config.timeouts.deadline if seconds is None else seconds)
 
 
@@ -220,6 +233,13 @@ def _with_suffix(error: FoxAPIError, suffix: str) -> FoxAPIError:
 def parse_reply(model: type[BaseModel], reply: Reply, ctx: FlowContext, what: str) -> Any:
     try:
         return model.model_validate_json(reply.body)
+    except RecursionError:
+        raise FoxAPIError(
+            f"{what}: the response body is nested too deeply to parse",
+            task_id=ctx.task_id,
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from None
     except ValidationError as exc:
         raise FoxAPIError(
             f"{what}: unexpected response body ({exc.error_count()} problems)",
@@ -235,7 +255,11 @@ def parse_reply(model: type[BaseModel], reply: Reply, ctx: FlowContext, what: st
 def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
     """Send ``cmd``, retrying per the retry policy inside ``deadline``; return a 2xx reply.
 
-    A submit is re-sent only when the server certainly created no task (reference section 10).
+    A submit is re-sent only when the server certainly created no task (reference section 10),
+    at most ``RetryPolicy.max_retries`` times. Idempotent requests (polls, stream connections,
+    list_models) are retried with the same capped, jittered backoff for as long as the next wait
+    fits in ``deadline``: a run of 5xx answers does not abort a call with most of its deadline
+    left, and the deadline still bounds the whole call.
     """
     policy = ctx.config.retry
     what = f"{cmd.method} {cmd.path}"
@@ -288,7 +312,7 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
                 raise error
             error = _status_error(reply, ctx, what)
             headers = reply.headers
-        if attempt >= policy.max_retries:
+        if cmd.submit and attempt >= policy.max_retries:
             raise error
         delay = policy.delay(attempt, headers, ctx.rng)
         remaining = deadline - ctx.clock()
@@ -331,8 +355,19 @@ def submit_flow(ctx: FlowContext, body: Mapping[str, Any], deadline: float) -> F
     ctx.config.require_key()
     validate_body(ctx, body)
     reply = yield from send_flow(ctx, Send("POST", SUBMIT_PATH, body=body, submit=True), deadline)
-    task: Task = parse_reply(Task, reply, ctx, "submit")
-    ctx.task_id = task.id
+    try:
+        task: Task = parse_reply(Task, reply, ctx, "submit")
+    except FoxAPIError as exc:
+        # A 2xx answer means the gateway accepted the submit: the task probably exists even
+        # though its id cannot be read. Saying "outcome unknown" stops a blind, billed resubmit.
+        raise SubmitOutcomeUnknownError(
+            f"The submit was accepted (HTTP {reply.status}) but the answer is not a task "
+            "object (truncated, not JSON, or without an id); a task was probably created, so it "
+            "was not re-sent. Check your FoxAPI task list before submitting again.",
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from exc
+    ctx.task_id = check_server_task_id(task.id, "the submit answer")
     return task
 
 
@@ -350,6 +385,54 @@ def check_task_id(task_id: str) -> str:
     return task_id
 
 
+def check_server_task_id(task_id: object, where: str) -> str:
+    """A task id received from the server, checked before it may enter a request path.
+
+    Raises:
+        UnsafeServerValueError: the id could change the URL (``../``, ``%2f``, ``?``, ``#``,
+            whitespace, non-ASCII, over 128 characters); ``raw`` holds it as received.
+    """
+    if isinstance(task_id, str) and _TASK_ID.fullmatch(task_id):
+        return task_id
+    raise UnsafeServerValueError(
+        f"FoxAPI sent {task_id!r} as a task id in {where}; it is not a valid task id (letters, "
+        "digits, '-', '_', '.', at most 128) and could change the request path, so no request "
+        "was made with it. This points at a proxy or server fault; report it to FoxAPI.",
+        raw=task_id,
+    )
+
+
+def check_stream_path(url: object, task_id: str) -> str:
+    """The SSE path to open for ``task_id``: ``stream.url`` from the server must be exactly
+    ``/v1/tasks/{task_id}/stream`` (relative, same task, no query or fragment).
+
+    Raises:
+        UnsafeServerValueError: any other value; ``raw`` holds it as received.
+    """
+    expected = f"/v1/tasks/{check_server_task_id(task_id, 'the task answer')}/stream"
+    if url is None or url == expected:
+        return expected
+    raise UnsafeServerValueError(
+        f"FoxAPI sent stream.url {url!r} for task {task_id!r}; only {expected!r} is accepted, "
+        "so no request was made with it.",
+        raw=url,
+        task_id=task_id,
+    )
+
+
+def check_task_answer(task: Task, task_id: str) -> Task:
+    """Refuse a task answer that is about another task than ``task_id``."""
+    if task.id != task_id:
+        check_server_task_id(task.id, "a task answer")
+        raise UnsafeServerValueError(
+            f"Asked FoxAPI for task {task_id!r} but the answer is about task {task.id!r}; it "
+            "was refused rather than returned as this task's result.",
+            raw=task.id,
+            task_id=task_id,
+        )
+    return task
+
+
 def get_task_flow(
     ctx: FlowContext, task_id: str, deadline: float, *, sync_upstream: bool = False
 ) -> Flow[Task]:
@@ -359,7 +442,7 @@ def get_task_flow(
     params = {"sync_upstream": "true"} if sync_upstream else None
     reply = yield from send_flow(ctx, Send("GET", f"/v1/tasks/{task_id}", params=params), deadline)
     task: Task = parse_reply(Task, reply, ctx, "get task")
-    return task
+    return check_task_answer(task, task_id)
 
 
 def list_models_flow(ctx: FlowContext, deadline: float) -> Flow[Catalog]:
@@ -370,7 +453,16 @@ def list_models_flow(ctx: FlowContext, deadline: float) -> Flow[Catalog]:
         payload = json.loads(reply.body)
     except ValueError as exc:
         raise FoxAPIError("list models: the answer is not JSON", status=reply.status) from exc
-    return ctx.catalog.merged_with_live(payload)
+    except RecursionError:
+        raise FoxAPIError("list models: the answer is nested too deeply", status=reply.status)
+    try:
+        return ctx.catalog.merged_with_live(payload)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise FoxAPIError(
+            f"list models: unexpected answer ({type(exc).__name__}: {str(exc)[:200]})",
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from None
 
 
 def wait_flow(
