@@ -45,9 +45,9 @@ if _typing.TYPE_CHECKING:
         ServerError,
         StreamError,
         SubmitOutcomeUnknownError,
-        UnsafeServerValueError,
         TaskFailedError,
         TaskTimeoutError,
+        UnsafeServerValueError,
         UnsupportedContentError,
     )
     from ._inline_media import InlineMedia

@@ -37,7 +37,6 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "UnsafeServerValueError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -54,6 +53,7 @@ __all__ = [
     "SubmitOutcomeUnknownError",
     "TaskFailedError",
     "TaskTimeoutError",
+    "UnsafeServerValueError",
     "UnsupportedContentError",
 ]
 

@@ -34,8 +34,8 @@ from ._errors import (
     RequestValidationError,
     SubmitOutcomeUnknownError,
     TaskFailedError,
-    UnsafeServerValueError,
     TaskTimeoutError,
+    UnsafeServerValueError,
     status_error_class,
 )
 from ._wire import ErrorBody, Task
@@ -52,7 +52,10 @@ __all__ = [
     "Send",
     "Sleep",
     "TransportFailure",
+    "check_call_options",
     "check_server_task_id",
+    "check_stream_path",
+    "check_task_answer",
     "check_task_id",
     "get_task_flow",
     "list_models_flow",
@@ -403,14 +406,16 @@ def check_server_task_id(task_id: object, where: str) -> str:
 
 
 def check_stream_path(url: object, task_id: str) -> str:
-    """The SSE path to open for ``task_id``: ``stream.url`` from the server must be exactly
-    ``/v1/tasks/{task_id}/stream`` (relative, same task, no query or fragment).
+    """The SSE path to open for ``task_id``: a relative ``stream.url`` from the server must be
+    exactly ``/v1/llm/generations/{task_id}/stream`` (same task, no ``..``, query or fragment).
 
     Raises:
         UnsafeServerValueError: any other value; ``raw`` holds it as received.
     """
-    expected = f"/v1/tasks/{check_server_task_id(task_id, 'the task answer')}/stream"
-    if url is None or url == expected:
+    expected = f"{SUBMIT_PATH}/{check_server_task_id(task_id, 'the task answer')}/stream"
+    # An absolute URL is never followed (it could be another origin and would get our key):
+    # the documented relative path is used instead, as before.
+    if not isinstance(url, str) or not url.startswith("/") or url == expected:
         return expected
     raise UnsafeServerValueError(
         f"FoxAPI sent stream.url {url!r} for task {task_id!r}; only {expected!r} is accepted, "
@@ -431,6 +436,29 @@ def check_task_answer(task: Task, task_id: str) -> Task:
             task_id=task_id,
         )
     return task
+
+
+TRANSPORTS = ("stream", "poll", "sync")
+
+
+def check_call_options(*, transport: object = "stream", offset: object = 0) -> None:
+    """Refuse a ``transport`` or stream ``offset`` that cannot work, before anything is sent.
+
+    Raises:
+        RequestValidationError: naming the field and the values that are accepted.
+    """
+    if transport not in TRANSPORTS:
+        raise RequestValidationError(
+            f"transport={transport!r} is not a FoxAPI transport.",
+            field="transport",
+            fix="use transport='stream' (default), 'poll' or 'sync'",
+        )
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise RequestValidationError(
+            f"offset={offset!r} must be a chunk count of 0 or more.",
+            field="offset",
+            fix="pass offset=0 to stream from the start, or the number of chunks already read",
+        )
 
 
 def get_task_flow(
@@ -454,7 +482,9 @@ def list_models_flow(ctx: FlowContext, deadline: float) -> Flow[Catalog]:
     except ValueError as exc:
         raise FoxAPIError("list models: the answer is not JSON", status=reply.status) from exc
     except RecursionError:
-        raise FoxAPIError("list models: the answer is nested too deeply", status=reply.status)
+        raise FoxAPIError(
+            "list models: the answer is nested too deeply", status=reply.status
+        ) from None
     try:
         return ctx.catalog.merged_with_live(payload)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

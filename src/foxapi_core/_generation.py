@@ -37,6 +37,7 @@ from ._flows import (
     Send,
     Sleep,
     TransportFailure,
+    check_stream_path,
     check_task_id,
     get_task_flow,
     parse_reply,
@@ -461,8 +462,7 @@ def generate_flow(
     sink = _Sink(ctx, task.id, ChunkAssembler(), emit)
     # stream.url is documented as a path relative to the base URL (reference 2.4); anything else
     # (an absolute URL to another origin) must not receive our key.
-    stream_url = task.stream.url if task.stream else ""
-    path = stream_url if stream_url.startswith("/") else f"{SUBMIT_PATH}/{task.id}/stream"
+    path = check_stream_path(task.stream.url if task.stream else None, task.id)
     if transport == "stream":
         end = yield from _stream_flow(sink, path, deadline, known_prefix=True)
         return (yield from _finish(sink, end, deadline, synthesize=True))

@@ -101,6 +101,9 @@ def drive(flow: Any, server: Callable[[Any], Any], clock: Clock) -> Run:
             reply = server(cmd)
 
 
+TID = "task-llm-1-abcdefgh"
+
+
 def task_json(status: str = "pending", **extra: Any) -> bytes:
     task = {"id": "task-llm-1-abcdefgh", "object": "llm.generation.task", "status": status}
     task.update(extra)
@@ -135,9 +138,7 @@ def error_reply(status: int, **headers: str) -> Reply:
 def test_retryable_status_on_poll_is_retried_once(status: int) -> None:
     clock = Clock()
     replies = iter([error_reply(status), Reply(200, JSON, task_json())])
-    run = drive(
-        get_task_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), lambda c: next(replies), clock
-    )
+    run = drive(get_task_flow(make_ctx(clock), TID, clock.now + 60), lambda c: next(replies), clock)
     assert run.error is None
     assert len(run.sent) == 2
     assert len(run.sleeps) == 1
@@ -157,7 +158,7 @@ def test_retryable_status_on_poll_is_retried_once(status: int) -> None:
 def test_final_status_is_not_retried(status: int, error: type[Exception]) -> None:
     clock = Clock()
     run = drive(
-        get_task_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), lambda c: error_reply(status), clock
+        get_task_flow(make_ctx(clock), TID, clock.now + 60), lambda c: error_reply(status), clock
     )
     assert isinstance(run.error, error)
     assert len(run.sent) == 1
@@ -208,7 +209,7 @@ def test_poll_connection_errors_are_retried_until_the_deadline_not_max_retries()
     start = clock.now
     failure = TransportFailure(OSError("reset"), sent=True, timeout=False)
     run = drive(
-        get_task_flow(make_ctx(clock, max_retries=3), "task-llm-1-abcdefgh", start + 60),
+        get_task_flow(make_ctx(clock, max_retries=3), TID, start + 60),
         lambda c: failure,
         clock,
     )
@@ -224,7 +225,7 @@ def test_three_5xx_polls_in_a_row_do_not_abort_a_call_with_deadline_left(status:
     clock = Clock()
     replies = iter([error_reply(status)] * 3 + [Reply(200, JSON, task_json())])
     run = drive(
-        get_task_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60),
+        get_task_flow(make_ctx(clock), TID, clock.now + 60),
         lambda c: next(replies),
         clock,
     )
@@ -239,9 +240,7 @@ def test_three_5xx_polls_in_a_row_do_not_abort_a_call_with_deadline_left(status:
 def test_retry_after_is_honoured(headers: dict[str, str], expected: float) -> None:
     clock = Clock()
     replies = iter([error_reply(429, **headers), Reply(200, JSON, task_json())])
-    run = drive(
-        get_task_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), lambda c: next(replies), clock
-    )
+    run = drive(get_task_flow(make_ctx(clock), TID, clock.now + 60), lambda c: next(replies), clock)
     assert run.sleeps == [pytest.approx(expected, abs=0.05)]
 
 
@@ -249,14 +248,14 @@ def test_retry_after_is_capped() -> None:
     clock = Clock()
     replies = iter([error_reply(429, **{"retry-after": "3600"}), Reply(200, JSON, task_json())])
     ctx = make_ctx(clock, max_retry_after=5.0)
-    run = drive(get_task_flow(ctx, "task-llm-1-abcdefgh", clock.now + 60), lambda c: next(replies), clock)
+    run = drive(get_task_flow(ctx, TID, clock.now + 60), lambda c: next(replies), clock)
     assert run.sleeps == [5.0]
 
 
 def test_retry_beyond_deadline_fails_fast_with_the_retry_time() -> None:
     clock = Clock()
     run = drive(
-        get_task_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 1.0),
+        get_task_flow(make_ctx(clock), TID, clock.now + 1.0),
         lambda c: error_reply(429, **{"retry-after": "30"}),
         clock,
     )
@@ -287,7 +286,7 @@ def test_sixty_second_task_needs_at_most_fifteen_polls() -> None:
             return Reply(200, JSON, task_json("completed", results=[completion_json()]))
         return Reply(200, JSON, task_json("processing"))
 
-    flow = wait_flow(make_ctx(clock), "task-llm-1-abcdefgh", start + 900, first_delay=0.5)
+    flow = wait_flow(make_ctx(clock), TID, start + 900, first_delay=0.5)
     run = drive(flow, server, clock)
     assert run.error is None
     assert run.result.status == "completed"
@@ -305,7 +304,7 @@ def test_deadline_gets_a_last_poll_exactly_at_the_deadline() -> None:
         poll_times.append(clock.now - start)
         return Reply(200, JSON, task_json("processing"))
 
-    run = drive(wait_flow(make_ctx(clock), "task-llm-1-abcdefgh", start + 7.0), server, clock)
+    run = drive(wait_flow(make_ctx(clock), TID, start + 7.0), server, clock)
     assert isinstance(run.error, TaskTimeoutError)
     assert run.error.task_id == "task-llm-1-abcdefgh"
     assert poll_times[-1] == pytest.approx(7.0)
@@ -315,7 +314,7 @@ def test_failed_task_raises_with_code_and_task_id() -> None:
     clock = Clock()
     failed = task_json("failed", error={"code": "upstream_error", "message": "no", "type": "x"})
     run = drive(
-        wait_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), lambda c: Reply(200, JSON, failed), clock
+        wait_flow(make_ctx(clock), TID, clock.now + 60), lambda c: Reply(200, JSON, failed), clock
     )
     assert isinstance(run.error, TaskFailedError)
     assert run.error.code == "upstream_error"
@@ -330,7 +329,7 @@ def test_completed_with_null_results_is_requeried() -> None:
             Reply(200, JSON, task_json("completed", results=[completion_json("ok")])),
         ]
     )
-    run = drive(wait_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), lambda c: next(replies), clock)
+    run = drive(wait_flow(make_ctx(clock), TID, clock.now + 60), lambda c: next(replies), clock)
     assert run.result.results[0].text == "ok"
     assert len(run.sent) == 2
 
@@ -403,7 +402,7 @@ ALL = [chunk_data(i) for i in range(10)]
 def test_cut_stream_yields_every_chunk_exactly_once(cut_after: int, honour_offset: bool) -> None:
     clock = Clock()
     server = SSEServer(ALL, cut_after=cut_after, honour_offset=honour_offset)
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60), server, clock)
     assert run.error is None
     events: list[ChunkEvent] = run.emitted
     assert [e.data for e in events] == ALL  # byte-identical, in order, once each
@@ -427,7 +426,7 @@ def test_resume_keeps_reasoning_complete() -> None:
 def test_user_offset_with_replaying_server_uses_total_chunks() -> None:
     clock = Clock()
     server = SSEServer(ALL, honour_offset=False)
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60, offset=4), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60, offset=4), server, clock)
     assert [e.data for e in run.emitted] == ALL[4:]
     assert [e.index for e in run.emitted] == list(range(4, 10))
 
@@ -444,7 +443,7 @@ def test_error_event_raises_stream_error_with_offset() -> None:
             return data.encode() if server.sent == 1 else b""  # type: ignore[attr-defined]
         return None
 
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60), server, clock)
     assert isinstance(run.error, StreamError)
     assert "boom" in str(run.error)
     assert run.error.offset == 1
@@ -454,7 +453,7 @@ def test_error_event_raises_stream_error_with_offset() -> None:
 def test_malformed_chunk_raises_stream_error() -> None:
     clock = Clock()
     server = SSEServer([ALL[0], "{not json", ALL[2]])
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60), server, clock)
     assert isinstance(run.error, StreamError)
     assert run.error.offset == 1
 
@@ -469,7 +468,7 @@ def test_stream_past_retention_falls_back_to_the_task() -> None:
             return Reply(200, JSON, task_json("completed", results=[completion_json("late")]))
         return None
 
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60), server, clock)
     assert run.error is None
     assert run.result.text == "late"
     assert [e.chunk.delta.content for e in run.emitted] == ["late"]
@@ -485,7 +484,7 @@ def test_stall_raises_timeout_with_resume_hint() -> None:
             return TransportFailure(TimeoutError("read"), sent=True, timeout=True)
         return None
 
-    run = drive(stream_flow(make_ctx(clock), "task-llm-1-abcdefgh", clock.now + 60), server, clock)
+    run = drive(stream_flow(make_ctx(clock), TID, clock.now + 60), server, clock)
     assert isinstance(run.error, TimeoutError)
     assert "offset=0" in str(run.error)
 
