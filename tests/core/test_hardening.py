@@ -181,13 +181,11 @@ def test_list_models_on_null_data_raises_a_project_error(scripted: Serve) -> Non
         assert isinstance(error, FoxAPIError)
 
 
-def test_deeply_nested_reply_raises_a_project_error(scripted: Serve) -> None:
-    deep = b'{"id": "task-llm-1-mine", "status": "completed", "results": ' + b"[" * 100_000
-    url, _ = scripted(GET=(200, deep + b"]" * 100_000 + b"}"))
-    errors = _both(
-        url, lambda c: c.get_task("task-llm-1-mine"), lambda c: c.get_task("task-llm-1-mine")
-    )
-    for error in errors:
+def test_deeply_nested_models_answer_raises_a_project_error_not_recursion_error(
+    scripted: Serve,
+) -> None:
+    url, _ = scripted(GET=(200, b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
+    for error in _both(url, lambda c: c.list_models(), lambda c: c.list_models()):
         assert isinstance(error, FoxAPIError)
 
 
@@ -197,7 +195,11 @@ def test_deeply_nested_reply_raises_a_project_error(scripted: Serve) -> None:
 @pytest.mark.parametrize(
     ("field", "sync_call", "async_call"),
     [
-        ("deadline", lambda c: c.generate(TEXT, deadline=0), lambda c: c.generate(TEXT, deadline=0)),
+        (
+            "deadline",
+            lambda c: c.generate(TEXT, deadline=0),
+            lambda c: c.generate(TEXT, deadline=0),
+        ),
         (
             "deadline",
             lambda c: c.wait("task-llm-1-x", deadline=-1),
