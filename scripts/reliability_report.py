@@ -29,6 +29,7 @@ TEST_FILES = [
     "tests/core/test_security.py",
     "tests/core/test_load.py",
     "tests/core/test_flows.py",
+    "tests/core/test_hardening.py",
     "tests/langchain/test_lc_reliability.py",
     "tests/llama_index/test_llama_reliability.py",
 ]
@@ -167,6 +168,45 @@ PROPERTIES: list[tuple[str, list[str]]] = [
         [
             "test_task_ids_are_validated_before_they_enter_a_path",
             "test_user_text_cannot_change_the_request_url",
+        ],
+    ),
+    (
+        "Idempotent requests (polls, stream connections, list_models) are retried with capped, "
+        "jittered backoff until the deadline, not a per-request count: three 5xx polls in a row "
+        "do not abort a call with deadline left; submits keep max_retries and the 429/503 rule",
+        [
+            "test_three_5xx_polls_in_a_row_do_not_abort_a_call_with_deadline_left",
+            "test_poll_connection_errors_are_retried_until_the_deadline_not_max_retries",
+        ],
+    ),
+    (
+        "Server values that go into a URL are checked first: a hostile task id or stream.url "
+        "raises UnsafeServerValueError with the raw value and nothing else is sent; a task "
+        "answer about another task is refused",
+        [
+            "test_hostile_task_id_in_a_submit_answer_is_refused_and_nothing_else_is_sent",
+            "test_hostile_stream_url_is_refused_and_nothing_else_is_sent",
+            "test_a_task_answer_about_another_task_is_refused",
+        ],
+    ),
+    (
+        "API keys: surrounding whitespace stripped; control or non-ASCII characters refused "
+        "before any I/O with a ConfigurationError that does not contain the key",
+        [
+            "test_key_with_surrounding_whitespace_is_stripped_and_works",
+            "test_bad_key_characters_are_refused_before_any_io_without_naming_the_key",
+        ],
+    ),
+    (
+        "Broken answers raise project errors: a 2xx submit without a readable task is "
+        "SubmitOutcomeUnknownError (never re-sent); list_models on null data or deeply nested "
+        "JSON raises FoxAPIError; deadline<=0, offset<0 and unknown transports are refused "
+        "before anything is sent, naming the field and the fix",
+        [
+            "test_a_2xx_submit_without_a_readable_task_is_outcome_unknown",
+            "test_list_models_on_null_data_raises_a_project_error",
+            "test_deeply_nested_models_answer_raises_a_project_error_not_recursion_error",
+            "test_bad_call_options_are_refused_before_anything_is_sent",
         ],
     ),
     (
