@@ -191,10 +191,12 @@ PROPERTIES: list[tuple[str, list[str]]] = [
     ),
     (
         "API keys: surrounding whitespace stripped; control or non-ASCII characters refused "
-        "before any I/O with a ConfigurationError that does not contain the key",
+        "before any I/O with a ConfigurationError that does not contain the key; a key echoed in "
+        "an error body is scrubbed from the message and .body",
         [
             "test_key_with_surrounding_whitespace_is_stripped_and_works",
             "test_bad_key_characters_are_refused_before_any_io_without_naming_the_key",
+            "test_a_key_echoed_by_a_gateway_is_scrubbed_from_the_error_and_its_body",
         ],
     ),
     (

@@ -198,8 +198,16 @@ class FlowContext:
 # --- errors --------------------------------------------------------------------------------------
 
 
+def scrub_key(data: bytes, ctx: FlowContext) -> bytes:
+    """``data`` with the API key replaced: a gateway may echo the Authorization header in an
+    error body, which we keep in the error's message and ``.body``."""
+    key = ctx.config.api_key.get_secret_value() if ctx.config.api_key else ""
+    return data.replace(key.encode(), b"[redacted]") if key else data
+
+
 def _status_error(reply: Reply, ctx: FlowContext, what: str, suffix: str = "") -> APIStatusError:
     detail = None
+    reply = replace(reply, body=scrub_key(reply.body, ctx))
     try:
         detail = ErrorBody.model_validate_json(reply.body).error
         body: Any = json.loads(reply.body)

@@ -260,3 +260,15 @@ def test_bad_key_characters_are_refused_before_any_io_without_naming_the_key(
     for text in (str(error), repr(error), error.__cause__, error.__context__):
         assert key not in str(text)
         assert "sk-" not in str(text)
+
+
+def test_a_key_echoed_by_a_gateway_is_scrubbed_from_the_error_and_its_body(
+    scripted: Serve,
+) -> None:
+    echo = f'{{"error": {{"message": "bad header Authorization: Bearer {KEY}"}}}}'.encode()
+    url, _ = scripted(POST=(400, echo))
+    for error in _both(url, lambda c: c.submit(TEXT), lambda c: c.submit(TEXT)):
+        assert isinstance(error, FoxAPIError)
+        assert "[redacted]" in str(error)
+        for text in (str(error), repr(error), repr(vars(error))):
+            assert KEY not in text
