@@ -387,7 +387,9 @@ class SSEServer:
                 ]
                 return Reply(200, {"content-type": "text/event-stream"})
             if cmd.method == "POST":
-                return Reply(200, JSON, task_json(stream={"url": "/s/task-llm-1-abcdefgh"}))
+                return Reply(
+                    200, JSON, task_json(stream={"url": f"/v1/llm/generations/{TID}/stream"})
+                )
             return Reply(200, JSON, task_json("completed", results=[self.final]))
         if isinstance(cmd, ReadStream):
             return self.pending.pop(0) if self.pending else b""

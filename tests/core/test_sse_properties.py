@@ -211,7 +211,7 @@ def test_stream_flow_emits_every_chunk_once_whatever_the_reads(
     frames.append(f'event: done\ndata: {{"total_chunks": {len(datas)}}}\n\n')
     reads = split_at("".join(frames).encode(), cuts)
     final = {
-        "id": "t",
+        "id": "task-1",
         "status": "completed",
         "results": [{"choices": [{"message": {"content": "".join(texts)}}]}],
     }
