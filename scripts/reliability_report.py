@@ -33,6 +33,9 @@ TEST_FILES = [
     "tests/core/test_stream_engine.py",
     "tests/core/test_generation_properties.py",
     "tests/core/test_outcomes.py",
+    "tests/core/test_hardening.py",
+    "tests/core/test_server_ids.py",
+    "tests/core/test_api_key.py",
     "tests/langchain/test_lc_reliability.py",
     "tests/llama_index/test_llama_reliability.py",
 ]
@@ -176,6 +179,50 @@ PROPERTIES: list[tuple[str, list[str]]] = [
         [
             "test_task_ids_are_validated_before_they_enter_a_path",
             "test_user_text_cannot_change_the_request_url",
+        ],
+    ),
+    (
+        "Idempotent requests (polls, stream connections, list_models) are retried with capped, "
+        "jittered backoff until the deadline, not a per-request count: three 5xx polls in a row "
+        "do not abort a call with deadline left; submits keep max_retries and the 429/503 rule",
+        [
+            "test_three_5xx_polls_in_a_row_do_not_abort_a_call_with_deadline_left",
+            "test_poll_connection_errors_are_retried_until_the_deadline_not_max_retries",
+        ],
+    ),
+    (
+        "Server values that go into a URL are checked first: a hostile task id raises "
+        "ProtocolError with the raw value and nothing else is sent; a stream.url other than the "
+        "documented path is not followed (the documented path is read); a task answer about "
+        "another task is refused",
+        [
+            "test_hostile_task_id_in_a_submit_answer_is_refused_and_nothing_else_is_sent",
+            "test_unsafe_task_id_from_submit_is_refused_and_never_requested",
+            "test_stream_url_other_than_the_documented_path_is_not_followed",
+            "test_a_task_answer_about_another_task_is_refused",
+            "test_poll_answer_about_another_task_is_refused",
+        ],
+    ),
+    (
+        "API keys: surrounding whitespace stripped; control or non-ASCII characters refused "
+        "before any I/O with a ConfigurationError that does not contain the key; a key echoed in "
+        "an error body is scrubbed from the message and .body",
+        [
+            "test_key_with_surrounding_whitespace_is_stripped_and_works",
+            "test_bad_characters_are_refused_before_any_request",
+            "test_a_key_echoed_by_a_gateway_is_scrubbed_from_the_error_and_its_body",
+        ],
+    ),
+    (
+        "Broken answers raise project errors: a 2xx submit without a readable task is "
+        "SubmitOutcomeUnknownError (never re-sent); list_models on null data or deeply nested "
+        "JSON raises FoxAPIError; deadline<=0, offset<0 and unknown transports are refused "
+        "before anything is sent, naming the field and the fix",
+        [
+            "test_a_2xx_submit_without_a_readable_task_is_outcome_unknown",
+            "test_list_models_on_null_data_raises_a_project_error",
+            "test_deeply_nested_models_answer_raises_a_project_error_not_recursion_error",
+            "test_bad_call_options_are_refused_before_anything_is_sent",
         ],
     ),
     (

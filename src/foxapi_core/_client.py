@@ -33,6 +33,7 @@ from ._flows import (
     Send,
     Sleep,
     TransportFailure,
+    check_call_options,
     get_task_flow,
     list_models_flow,
     submit_flow,
@@ -458,6 +459,7 @@ class FoxAPIClient(_ClientBase):
     ) -> StreamingGeneration:
         """Stream an existing task's chunks from ``offset`` (e.g. to resume after a crash)."""
         ctx = self._context()
+        check_call_options(offset=offset)
         flow = stream_flow(ctx, task_id, ctx.deadline(deadline), offset=offset)
         return StreamingGeneration(self._drive(flow, ctx), ctx)
 
@@ -478,6 +480,7 @@ class FoxAPIClient(_ClientBase):
             on_progress: with ``transport="poll"``, called with the task after every poll.
         """
         ctx = self._context()
+        check_call_options(transport=transport)
         flow = generate_flow(
             ctx, _body(request), transport, ctx.deadline(deadline), on_progress=on_progress
         )
@@ -694,6 +697,7 @@ class AsyncFoxAPIClient(_ClientBase):
     ) -> AsyncStreamingGeneration:
         """Stream an existing task's chunks from ``offset``: ``async for event in ...``."""
         ctx = self._context()
+        check_call_options(offset=offset)
         flow = stream_flow(ctx, task_id, ctx.deadline(deadline), offset=offset)
         return AsyncStreamingGeneration(self._drive(flow, ctx), ctx)
 
@@ -707,6 +711,7 @@ class AsyncFoxAPIClient(_ClientBase):
     ) -> ChatCompletion:
         """Submit a generation and return its ChatCompletion. See FoxAPIClient.generate."""
         ctx = self._context()
+        check_call_options(transport=transport)
         flow = generate_flow(
             ctx, _body(request), transport, ctx.deadline(deadline), on_progress=on_progress
         )

@@ -53,6 +53,7 @@ __all__ = [
     "Send",
     "Sleep",
     "TransportFailure",
+    "check_call_options",
     "check_server_task_id",
     "check_task_id",
     "get_task_flow",
@@ -203,15 +204,34 @@ class FlowContext:
     live: LiveModels | None = None
 
     def deadline(self, seconds: float | None) -> float:
-        """The absolute deadline for an operation starting now."""
+        """The absolute deadline for an operation starting now.
+
+        Raises:
+            RequestValidationError: ``seconds`` is zero, negative or not a number; such a
+                deadline has passed before the request is sent, so nothing is sent.
+        """
+        if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+            raise RequestValidationError(
+                f"deadline={seconds!r} must be a positive number of seconds.",
+                field="deadline",
+                fix="pass deadline=None for the default (timeouts.deadline) or e.g. deadline=60",
+            )
         return self.clock() + (self.config.timeouts.deadline if seconds is None else seconds)
 
 
 # --- errors --------------------------------------------------------------------------------------
 
 
+def scrub_key(data: bytes, ctx: FlowContext) -> bytes:
+    """``data`` with the API key replaced: a gateway may echo the Authorization header in an
+    error body, which we keep in the error's message and ``.body``."""
+    key = ctx.config.api_key.get_secret_value() if ctx.config.api_key else ""
+    return data.replace(key.encode(), b"[redacted]") if key else data
+
+
 def _status_error(reply: Reply, ctx: FlowContext, what: str, suffix: str = "") -> APIStatusError:
     detail = None
+    reply = replace(reply, body=scrub_key(reply.body, ctx))
     try:
         detail = ErrorBody.model_validate_json(reply.body).error
         body: Any = json.loads(reply.body)
@@ -248,6 +268,13 @@ def _with_suffix(error: FoxAPIError, suffix: str) -> FoxAPIError:
 def parse_reply(model: type[BaseModel], reply: Reply, ctx: FlowContext, what: str) -> Any:
     try:
         return model.model_validate_json(reply.body)
+    except RecursionError:
+        raise FoxAPIError(
+            f"{what}: the response body is nested too deeply to parse",
+            task_id=ctx.task_id,
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from None
     except ValidationError as exc:
         raise FoxAPIError(
             f"{what}: unexpected response body ({exc.error_count()} problems)",
@@ -263,7 +290,11 @@ def parse_reply(model: type[BaseModel], reply: Reply, ctx: FlowContext, what: st
 def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
     """Send ``cmd``, retrying per the retry policy inside ``deadline``; return a 2xx reply.
 
-    A submit is re-sent only when the server certainly created no task (reference section 10).
+    A submit is re-sent only when the server certainly created no task (reference section 10),
+    at most ``RetryPolicy.max_retries`` times. Idempotent requests (polls, stream connections,
+    list_models) are retried with the same capped, jittered backoff for as long as the next wait
+    fits in ``deadline``: a run of 5xx answers does not abort a call with most of its deadline
+    left, and the deadline still bounds the whole call.
     """
     policy = ctx.config.retry
     what = f"{cmd.method} {cmd.path}"
@@ -316,7 +347,7 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
                 raise error
             error = _status_error(reply, ctx, what)
             headers = reply.headers
-        if attempt >= policy.max_retries:
+        if cmd.submit and attempt >= policy.max_retries:
             raise error
         delay = policy.delay(attempt, headers, ctx.rng)
         remaining = deadline - ctx.clock()
@@ -440,6 +471,29 @@ def check_task_id(task_id: str) -> str:
     return task_id
 
 
+TRANSPORTS = ("stream", "poll", "sync")
+
+
+def check_call_options(*, transport: object = "stream", offset: object = 0) -> None:
+    """Refuse a ``transport`` or stream ``offset`` that cannot work, before anything is sent.
+
+    Raises:
+        RequestValidationError: naming the field and the values that are accepted.
+    """
+    if transport not in TRANSPORTS:
+        raise RequestValidationError(
+            f"transport={transport!r} is not a FoxAPI transport.",
+            field="transport",
+            fix="use transport='stream' (default), 'poll' or 'sync'",
+        )
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise RequestValidationError(
+            f"offset={offset!r} must be a chunk count of 0 or more.",
+            field="offset",
+            fix="pass offset=0 to stream from the start, or the number of chunks already read",
+        )
+
+
 def get_task_flow(
     ctx: FlowContext, task_id: str, deadline: float, *, sync_upstream: bool = False
 ) -> Flow[Task]:
@@ -469,7 +523,18 @@ def list_models_flow(ctx: FlowContext, deadline: float) -> Flow[Catalog]:
         payload = json.loads(reply.body)
     except ValueError as exc:
         raise FoxAPIError("list models: the answer is not JSON", status=reply.status) from exc
-    return ctx.catalog.merged_with_live(payload)
+    except RecursionError:
+        raise FoxAPIError(
+            "list models: the answer is nested too deeply", status=reply.status
+        ) from None
+    try:
+        return ctx.catalog.merged_with_live(payload)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise FoxAPIError(
+            f"list models: unexpected answer ({type(exc).__name__}: {str(exc)[:200]})",
+            status=reply.status,
+            request_id=reply.headers.get("x-request-id"),
+        ) from None
 
 
 # Reference section 3: the documented statuses (plus ``cancelled``, terminal). Anything else is

@@ -22,13 +22,17 @@ class RetryPolicy(BaseModel):
     to 8 s, minus up to 25 %), or the server's ``retry-after-ms`` / ``retry-after`` when it sends
     one, capped at ``max_retry_after``.
 
+    ``max_retries`` bounds the retries of a submit only. Idempotent requests (polls, stream
+    connections, ``list_models``) are retried for as long as the next wait fits in the caller's
+    deadline, so a short run of 5xx answers does not end a call that still has time left.
+
     Example:
         >>> RetryPolicy(max_retries=5, max_backoff=4.0)
     """
 
     model_config = ConfigDict(frozen=True)
 
-    max_retries: int = Field(default=2, ge=0)
+    max_retries: int = Field(default=2, ge=0)  # submits only; reads are bounded by the deadline
     initial_backoff: float = Field(default=0.5, gt=0)
     max_backoff: float = Field(default=8.0, gt=0)
     jitter: float = Field(default=0.25, ge=0, le=1)

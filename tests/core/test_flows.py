@@ -205,8 +205,11 @@ def test_submit_transport_failure_resent_only_if_never_sent(sent: bool) -> None:
         assert len(run.sent) == 2
 
 
-def test_poll_connection_errors_exhaust_retries() -> None:
+def test_poll_connection_errors_are_retried_until_the_deadline_not_max_retries() -> None:
+    """Idempotent reads are bounded by the deadline: max_retries=3 does not stop them at 4
+    attempts, and the last wait that would pass the deadline ends the call."""
     clock = Clock()
+    start = clock.now
     failure = TransportFailure(OSError("reset"), sent=True, timeout=False)
     run = drive(
         get_task_flow(make_ctx(clock, max_retries=3), TASK, clock.now + 60),
@@ -214,6 +217,22 @@ def test_poll_connection_errors_exhaust_retries() -> None:
         clock,
     )
     assert isinstance(run.error, APIConnectionError)
+    assert "would pass the deadline" in run.error.message
+    assert len(run.sent) > 4
+    assert clock.now <= start + 60
+    assert max(run.sleeps) <= 8.0  # capped backoff
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_three_5xx_polls_in_a_row_do_not_abort_a_call_with_deadline_left(status: int) -> None:
+    clock = Clock()
+    replies = iter([error_reply(status)] * 3 + [Reply(200, JSON, task_json())])
+    run = drive(
+        get_task_flow(make_ctx(clock), TASK, clock.now + 60),
+        lambda c: next(replies),
+        clock,
+    )
+    assert run.error is None
     assert len(run.sent) == 4
 
 
@@ -373,7 +392,9 @@ class SSEServer:
                 ]
                 return Reply(200, {"content-type": "text/event-stream"})
             if cmd.method == "POST":
-                return Reply(200, JSON, task_json(stream={"url": "/s/task-llm-1-abcdefgh"}))
+                return Reply(
+                    200, JSON, task_json(stream={"url": f"/v1/llm/generations/{TASK}/stream"})
+                )
             return Reply(200, JSON, task_json("completed", results=[self.final]))
         if isinstance(cmd, ReadStream):
             return self.pending.pop(0) if self.pending else b""

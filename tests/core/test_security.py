@@ -66,7 +66,7 @@ def test_canary_key_is_in_no_error_and_no_debug_log(
         emu.faults.fail("poll", 500, times=10)
         emu.faults.cut_stream(after_chunks=1)
         for op in (
-            lambda: client.generate(TEXT, transport="poll"),
+            lambda: client.generate(TEXT, transport="poll", deadline=2),
             lambda: client.get_task("task-llm-1-unknown"),
             lambda: client.get_task("../etc/passwd"),
         ):
