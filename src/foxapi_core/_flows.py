@@ -291,10 +291,12 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
     """Send ``cmd``, retrying per the retry policy inside ``deadline``; return a 2xx reply.
 
     A submit is re-sent only when the server certainly created no task (reference section 10),
-    at most ``RetryPolicy.max_retries`` times. Idempotent requests (polls, stream connections,
-    list_models) are retried with the same capped, jittered backoff for as long as the next wait
-    fits in ``deadline``: a run of 5xx answers does not abort a call with most of its deadline
-    left, and the deadline still bounds the whole call.
+    at most ``RetryPolicy.max_retries`` times. Opening a stream is also retried that many times
+    only: it has a fallback (``_generation`` polls the task instead), which retrying until the
+    deadline would starve. Other idempotent requests (polls, list_models) are retried with the
+    same capped, jittered backoff for as long as the next wait fits in ``deadline``: a run of 5xx
+    answers does not abort a call with most of its deadline left, and the deadline still bounds
+    the whole call.
     """
     policy = ctx.config.retry
     what = f"{cmd.method} {cmd.path}"
@@ -347,7 +349,7 @@ def send_flow(ctx: FlowContext, cmd: Send, deadline: float) -> Flow[Reply]:
                 raise error
             error = _status_error(reply, ctx, what)
             headers = reply.headers
-        if cmd.submit and attempt >= policy.max_retries:
+        if (cmd.submit or cmd.kind == "stream") and attempt >= policy.max_retries:
             raise error
         delay = policy.delay(attempt, headers, ctx.rng)
         remaining = deadline - ctx.clock()
