@@ -168,6 +168,10 @@ def test_kimi_refuse_policy_raises_before_sending(emulator: RunningEmulator) -> 
 # ---- 8. reviving serialized objects; init_chat_model's effect ----------------------------------
 
 
+# ``loads`` is langchain-core's (beta) way to revive serialized objects; used on purpose.
+@pytest.mark.filterwarnings(
+    "ignore:The function `loads` is in beta:langchain_core._api.LangChainBetaWarning"
+)
 def test_loads_arguments_documented_in_docs_langchain_md(monkeypatch: pytest.MonkeyPatch) -> None:
     from langchain_core.load import dumps, loads
     from langchain_core.prompts import (
