@@ -38,6 +38,7 @@ from ._flows import (
     Send,
     Sleep,
     TransportFailure,
+    check_server_task_id,
     check_task_id,
     get_task_flow,
     parse_reply,
@@ -593,7 +594,7 @@ def _sync_flow(
         ):
             # A gateway that queued the request anyway answers with the task: follow it.
             task: Task = parse_reply(Task, reply, ctx, "sync generation")
-            ctx.task_id = check_task_id(task.id)
+            ctx.task_id = check_server_task_id(task.id, "sync generation")
             logger.info("Sync generation answered with task %s; waiting for it.", task.id)
             done = yield from wait_flow(ctx, task.id, deadline)
             assert done.results
@@ -605,9 +606,16 @@ def _sync_flow(
             )
         return completion
     # A thinking model's reasoning exists only in the stream, so ask for SSE on the POST itself.
-    cmd = Send(
-        "POST", SUBMIT_PATH, body={**body, "sync": True, "stream": True}, kind="stream", submit=True
-    )
+    sync_body: dict[str, Any] = {**body, "sync": True, "stream": True}
+    if "messages" in body:
+        # No task to read usage from afterwards: ask for OpenAI's final usage chunk (the messages
+        # form passes OpenAI parameters through, reference 2.2); the caller's own options win.
+        options = body.get("stream_options")
+        sync_body["stream_options"] = {
+            "include_usage": True,
+            **(options if isinstance(options, Mapping) else {}),
+        }
+    cmd = Send("POST", SUBMIT_PATH, body=sync_body, kind="stream", submit=True)
     yield from send_flow(ctx, cmd, deadline)
     sink = _Sink(ctx, "", ChunkAssembler(), emit)
     outcome = yield from _connection(sink, deadline, known_prefix=True)

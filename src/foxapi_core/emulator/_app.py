@@ -38,10 +38,10 @@ from ._faults import Fault, error_body
 from ._responder import (
     Answer,
     completion,
-    encode,
     encoded_chunks,
     respond,
-    usage_dict,
+    usage_chunk,
+    wants_usage_chunk,
 )
 from ._state import TaskRecord
 from ._streams import chat_events, done_event, error_event, task_events
@@ -576,18 +576,8 @@ class _Handlers:
         pieces = encoded_chunks(
             answer, chunk_size=cfg.chunk_size, completion_id=completion_id, created=created
         )
-        options = body.get("stream_options")
-        if isinstance(options, Mapping) and options.get("include_usage") is True:
-            # OpenAI: a last chunk with empty choices carries the usage.
-            usage_chunk = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": answer.model,
-                "choices": [],
-                "usage": usage_dict(answer),
-            }
-            pieces.append(encode(usage_chunk))
+        if wants_usage_chunk(body):
+            pieces.append(usage_chunk(answer, completion_id=completion_id, created=created))
         frames = [b"data: " + piece + b"\n\n" for piece in pieces]
         events = chat_events(
             frames, first_delay=max(0.0, cfg.processing_delay), chunk_delay=cfg.chunk_delay

@@ -35,7 +35,9 @@ __all__ = [
     "encode",
     "encoded_chunks",
     "respond",
+    "usage_chunk",
     "usage_dict",
+    "wants_usage_chunk",
 ]
 
 FinishReason = Literal["stop", "length", "tool_calls"]
@@ -804,6 +806,27 @@ def encoded_chunks(
     last = head + '{},"finish_reason":' + _encode_str(answer.finish_reason) + "}]}"
     out.append(last.encode("utf-8"))
     return out
+
+
+def wants_usage_chunk(body: Mapping[str, Any]) -> bool:
+    """Whether a streamed request asked for OpenAI's final usage chunk
+    (``stream_options: {"include_usage": true}``)."""
+    options = body.get("stream_options")
+    return isinstance(options, Mapping) and options.get("include_usage") is True
+
+
+def usage_chunk(answer: Answer, *, completion_id: str, created: int) -> bytes:
+    """OpenAI's last chunk of a stream asked for usage: empty ``choices``, the ``usage``."""
+    return encode(
+        {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": answer.model,
+            "choices": [],
+            "usage": usage_dict(answer),
+        }
+    )
 
 
 def encode(obj: Any) -> bytes:

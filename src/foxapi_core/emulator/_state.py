@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._responder import Answer, chunk_count, encoded_chunks
+from ._responder import Answer, chunk_count, encoded_chunks, usage_chunk, wants_usage_chunk
 from ._streams import chunk_event
 
 if TYPE_CHECKING:
@@ -158,7 +158,8 @@ class TaskRecord:
     _chunk_events: list[bytes] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._total = chunk_count(self.answer, self.chunk_size)
+        # A stream asked for usage (stream_options.include_usage) ends with one more chunk.
+        self._total = chunk_count(self.answer, self.chunk_size) + wants_usage_chunk(self.request)
 
     @property
     def chunk_data(self) -> list[bytes]:
@@ -172,6 +173,12 @@ class TaskRecord:
                 completion_id=self.completion["id"],
                 created=self.created,
             )
+            if wants_usage_chunk(self.request):
+                data.append(
+                    usage_chunk(
+                        self.answer, completion_id=self.completion["id"], created=self.created
+                    )
+                )
             self._chunk_data = data
         return data
 
