@@ -25,6 +25,7 @@ from ._errors import (
     APITimeoutError,
     FoxAPIError,
     StreamError,
+    SubmitOutcomeUnknownError,
     TaskFailedError,
     TaskTimeoutError,
 )
@@ -580,6 +581,24 @@ def stream_flow(
 # --- the transports ------------------------------------------------------------------------------
 
 
+def _failed_sync_generation(error: SubmitOutcomeUnknownError) -> TaskFailedError | None:
+    """A sync request's 5xx whose body is a task's error (``type: task_error``): the generation
+    ran and failed, so the outcome is known. The same TaskFailedError, with the task's code, as
+    the stream and poll transports raise."""
+    cause = error.__cause__
+    body = cause.body if isinstance(cause, APIStatusError) else None
+    info = body.get("error") if isinstance(body, dict) else None
+    if not (isinstance(info, dict) and info.get("type") == "task_error"):
+        return None
+    code = info.get("code")
+    return TaskFailedError(
+        f"The sync generation failed: {info.get('message') or 'no message'}",
+        status=error.status,
+        code=code if isinstance(code, str) else "task_error",
+        request_id=error.request_id,
+    )
+
+
 def _sync_flow(
     ctx: FlowContext, body: Mapping[str, Any], deadline: float, *, thinking: bool, emit: bool
 ) -> Flow[ChatCompletion]:
@@ -587,7 +606,13 @@ def _sync_flow(
     yield from validate_flow(ctx, body, deadline)
     if not thinking:
         cmd = Send("POST", SUBMIT_PATH, body={**body, "sync": True}, kind="sync", submit=True)
-        reply = yield from send_flow(ctx, cmd, deadline)
+        try:
+            reply = yield from send_flow(ctx, cmd, deadline)
+        except SubmitOutcomeUnknownError as exc:
+            failed = _failed_sync_generation(exc)
+            if failed is None:
+                raise
+            raise failed from exc
         completion: ChatCompletion = parse_reply(ChatCompletion, reply, ctx, "sync generation")
         if completion.object == "llm.generation.task" or (
             not completion.choices and "status" in (completion.model_extra or {})

@@ -365,8 +365,10 @@ class _Handlers:
             return self._sse(request, task, 0, stream_fault)
         await _sleep_unless_disconnected(request, task.finished_at - self.emu.clock())
         if task.failure is not None:
+            # The generation ran and failed: the failed task's own error (type task_error,
+            # section 5), on a 5xx since a sync call has no task to poll for it.
             return _error(
-                500, "server_error", task.failure.get("message", ""), code=task.failure.get("code")
+                500, "task_error", task.failure.get("message", ""), code=task.failure.get("code")
             )
         return _JSONResponse(task.completion)
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from foxapi_core import AsyncFoxAPIClient, FoxAPIClient, MessagesRequest
+from foxapi_core import (
+    AsyncFoxAPIClient,
+    FoxAPIClient,
+    MessagesRequest,
+    SubmitOutcomeUnknownError,
+    TaskFailedError,
+)
 from foxapi_core.emulator import RunningEmulator
 
 KIMI = MessagesRequest(model="kimi-k2.6", messages=[{"role": "user", "content": "Is 17 prime?"}])
@@ -71,3 +77,63 @@ def test_llama_index_sync_kimi_has_usage(foxapi_emulator: RunningEmulator) -> No
     )
     response = llm.chat([ChatMessage(role="user", content="Is 17 prime?")])
     assert response.additional_kwargs["total_tokens"] > 0
+
+
+# --- a failed generation: one error class, with its code, on every transport ------------------
+
+
+@pytest.mark.parametrize("transport", ["stream", "poll", "sync"])
+def test_failed_generation_is_task_failed_with_its_code_on_every_transport(
+    foxapi_emulator: RunningEmulator, transport: str
+) -> None:
+    foxapi_emulator.emulator.faults.fail_task(code="content_filter", message="refused")
+    request = MessagesRequest(model="gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    with (
+        FoxAPIClient(api_key=foxapi_emulator.api_key, base_url=foxapi_emulator.base_url) as c,
+        pytest.raises(TaskFailedError) as info,
+    ):
+        c.generate(request, transport=transport)  # type: ignore[arg-type]
+    assert info.value.code == "content_filter"
+    assert "refused" in str(info.value)
+    assert foxapi_emulator.emulator.counters.submits == 1  # and nothing was re-sent
+
+
+async def test_failed_sync_generation_is_task_failed_async(
+    foxapi_emulator: RunningEmulator,
+) -> None:
+    foxapi_emulator.emulator.faults.fail_task(code="content_filter", message="refused")
+    request = MessagesRequest(model="gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    async with AsyncFoxAPIClient(
+        api_key=foxapi_emulator.api_key, base_url=foxapi_emulator.base_url
+    ) as client:
+        with pytest.raises(TaskFailedError) as info:
+            await client.generate(request, transport="sync")
+    assert info.value.code == "content_filter"
+
+
+def test_a_plain_5xx_on_sync_stays_outcome_unknown(foxapi_emulator: RunningEmulator) -> None:
+    foxapi_emulator.emulator.faults.fail("submit", 500)
+    request = MessagesRequest(model="gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    with (
+        FoxAPIClient(api_key=foxapi_emulator.api_key, base_url=foxapi_emulator.base_url) as c,
+        pytest.raises(SubmitOutcomeUnknownError),
+    ):
+        c.generate(request, transport="sync")
+
+
+@pytest.mark.parametrize("transport", ["stream", "poll", "sync"])
+def test_chat_foxapi_failed_generation_is_one_class_on_every_transport(
+    foxapi_emulator: RunningEmulator, transport: str
+) -> None:
+    from langchain_foxapi import ChatFoxAPI, FoxAPITaskFailedError
+
+    foxapi_emulator.emulator.faults.fail_task(code="content_filter", message="refused")
+    llm = ChatFoxAPI(
+        model="gpt-5.5",
+        transport=transport,  # type: ignore[arg-type]
+        api_key=foxapi_emulator.api_key,  # type: ignore[arg-type]
+        base_url=foxapi_emulator.base_url,
+    )
+    with pytest.raises(FoxAPITaskFailedError) as info:
+        llm.invoke("hi")
+    assert info.value.code == "content_filter"
