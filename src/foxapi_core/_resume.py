@@ -106,7 +106,7 @@ def same_chunk(a: str, b: str) -> bool:
         return True
     try:
         return bool(json.loads(a) == json.loads(b))
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile payload nested past the parser's limit
         return False
 
 
@@ -115,7 +115,7 @@ def chunk_text(data: str) -> str:
     try:
         delta = json.loads(data)["choices"][0]["delta"]
         content = delta.get("content")
-    except (ValueError, LookupError, TypeError, AttributeError):
+    except (ValueError, LookupError, TypeError, AttributeError, RecursionError):
         return ""
     return content if isinstance(content, str) else ""
 

@@ -147,3 +147,13 @@ def test_unknown_history_holds_everything_until_the_count() -> None:
         assert resume.chunk(c(text)) == []
     assert resume.done(4) is None
     assert resume.decide_by_text("", "abcd") == [c("c"), c("d")]
+
+
+def test_deeply_nested_payloads_are_not_chunks_and_raise_nothing() -> None:
+    """A hostile server's payload nested past the JSON parser's limit: no RecursionError."""
+    from foxapi_core._resume import chunk_text, same_chunk
+
+    deep = "[" * 100_000 + "]" * 100_000
+    other = "[ " * 100_000 + "]" * 100_000
+    assert same_chunk(deep, other) is False
+    assert chunk_text(deep) == ""
