@@ -1104,6 +1104,16 @@ def _check_messages(check: _Check, body: Mapping[str, Any], spec: ModelSpec | No
                     "Give the message a string or a list of content blocks (only an assistant "
                     "message with tool_calls may omit it).",
                 )
+        elif role == "user" and (
+            (isinstance(content, str) and not content.strip())
+            or (isinstance(content, (list, tuple)) and not content)
+        ):
+            # Upstream models refuse (or answer nothing to) an empty turn, and it is billed.
+            check.invalid(
+                f"messages[{i}].content",
+                f"messages[{i}] for {label} is a user message with empty content.",
+                "Give the user message some text or content blocks, or leave it out.",
+            )
         elif isinstance(content, str):
             check.count("messages", len(content))
         elif isinstance(content, (list, tuple)):
