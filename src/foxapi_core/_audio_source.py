@@ -232,6 +232,21 @@ def _detect(head: bytes, name: str | None, label: str, strict: bool) -> str:
                 "strict_format=False to trust the content.",
             )
         logger.warning("%s Using %s (the content).", message, by_content.upper())
+    if by_content is None and by_name is not None:
+        # Every format accepted here has a signature that sniff_audio_format knows, so content it
+        # does not recognise is not what the name claims (a text file named .wav, random bytes
+        # named .mp3): uploading it would be billed for an error or a nonsense transcript.
+        message = (
+            f"{label!r} is named .{by_name} but its content is not {by_name.upper()} audio "
+            "(nor any audio format recognised by its first bytes)."
+        )
+        if strict:
+            raise _error(
+                message,
+                f"Check that the file really is {by_name.upper()} audio (re-export it if it is "
+                "damaged), or pass strict_format=False to send it as it is.",
+            )
+        logger.warning("%s Sending it as %s anyway (strict_format=False).", message, by_name)
     fmt = by_content or by_name
     if fmt is None:
         raise _error(

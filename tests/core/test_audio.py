@@ -91,9 +91,40 @@ def test_format_is_detected_by_content(data: bytes, fmt: str) -> None:
     assert (source.format, source.kind, source.size_bytes) == (fmt, "bytes", len(data))
 
 
-def test_extension_is_the_fallback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.wav", b"Meeting notes: nothing to hear here.\n" * 20),  # a text file
+        ("voice.mp3", bytes(range(7, 256)) * 8),  # random-looking bytes, no MPEG frame
+        ("voice.ogg", b"no magic here" * 10),
+    ],
+)
+def test_content_that_is_not_the_named_format_is_refused(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    path = write(tmp_path / name, content)
+    with pytest.raises(RequestValidationError) as err:
+        AudioSource.from_input(path)
+    claimed = name.rsplit(".", 1)[1].upper()
+    assert f"its content is not {claimed} audio" in str(err.value)
+    assert "strict_format=False" in (err.value.fix or "")
+
+
+def test_extension_is_the_fallback_only_when_asked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = write(tmp_path / "voice.ogg", b"no magic here" * 10)
-    assert AudioSource.from_input(path).format == "ogg"
+    assert AudioSource.from_input(path, strict_format=False).format == "ogg"
+    assert "strict_format=False" in caplog.text
+
+
+def test_text_file_named_wav_is_never_uploaded(
+    tmp_path: Path, foxapi_emulator: RunningEmulator
+) -> None:
+    path = write(tmp_path / "notes.wav", b"just text\n" * 50)
+    with pytest.raises(RequestValidationError):
+        helper(foxapi_emulator).transcribe(path)
+    assert foxapi_emulator.emulator.counters.requests == 0
 
 
 def test_extension_content_mismatch_is_refused_or_reported(
