@@ -14,7 +14,14 @@ import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+from ._errors import StreamError
+
+__all__ = ["MAX_EVENT_CHARS", "SSEDecoder", "ServerSentEvent"]
+
+#: The most characters one line, or one event's data, may hold before the decoder gives up with
+#: StreamError. A chat.completion.chunk is a few hundred bytes; the cap only bounds the memory a
+#: broken or hostile server can make the client hold by never ending a line (or an event).
+MAX_EVENT_CHARS = 16 * 1024 * 1024
 
 # The spec's only line terminators. str.splitlines() must not be used: it also splits on
 # U+2028, U+2029, U+0085, \v, \f and \x1c-\x1e, all of which are legal inside a data line.
@@ -63,16 +70,24 @@ class SSEDecoder:
     __slots__ = (
         "_at_start",
         "_data",
+        "_data_len",
         "_decoder",
         "_event_type",
         "_last_id",
+        "_limit",
         "_partial",
+        "_partial_len",
         "_retry",
         "_skip_lf",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_event_chars: int = MAX_EVENT_CHARS) -> None:
+        """Args:
+        max_event_chars: The most characters a line or an event's data may hold
+            (:data:`MAX_EVENT_CHARS`); more raises :class:`~foxapi_core.StreamError`.
+        """
         self._last_id: str | None = None
+        self._limit = max_event_chars
         self._reset_stream()
 
     def _reset_stream(self) -> None:
@@ -87,12 +102,21 @@ class SSEDecoder:
         # Pieces of the current unterminated line, joined only once its terminator arrives so
         # that long lines cost linear rather than quadratic time.
         self._partial: list[str] = []
+        self._partial_len = 0
         self._reset_event()
 
     def _reset_event(self) -> None:
         self._event_type = ""
         self._data: list[str] = []
+        self._data_len = 0
         self._retry: int | None = None
+
+    def _too_long(self, what: str) -> StreamError:
+        return StreamError(
+            f"The event stream sent {what} of more than {self._limit:,} characters; that is "
+            "not a FoxAPI chunk, so the stream was abandoned (SSEDecoder(max_event_chars=...) "
+            "raises the limit)."
+        )
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next bytes of the stream.
@@ -140,18 +164,25 @@ class SSEDecoder:
         if not lines:
             if tail:
                 self._partial.append(tail)
+                self._partial_len += len(tail)
+                if self._partial_len > self._limit:
+                    raise self._too_long("a line")
             return []
         if self._partial:
             self._partial.append(lines[0])
             lines[0] = "".join(self._partial)
             self._partial = []
+            self._partial_len = 0
         if tail:
             self._partial.append(tail)
+            self._partial_len = len(tail)
         elif text[-1] == "\r":
             self._skip_lf = True
 
         events: list[ServerSentEvent] = []
         for line in lines:
+            if len(line) > self._limit:
+                raise self._too_long("a line")
             if not line:
                 if self._data:
                     events.append(
@@ -163,6 +194,7 @@ class SSEDecoder:
                         )
                     )
                     self._data = []
+                    self._data_len = 0
                 self._event_type = ""
                 self._retry = None
                 continue
@@ -178,6 +210,9 @@ class SSEDecoder:
                     value = value[1:]
             if name == "data":
                 self._data.append(value)
+                self._data_len += len(value) + 1
+                if self._data_len > self._limit:
+                    raise self._too_long("an event")
             elif name == "event":
                 self._event_type = value
             elif name == "id":

@@ -468,3 +468,44 @@ def test_long_line_in_small_reads_is_linear() -> None:
     small = _time_single_line(400_000)
     large = _time_single_line(4_000_000)
     assert large / small < 30
+
+
+# --- the documented cap on a line and an event's data (MAX_EVENT_CHARS) ----------------------
+
+
+def test_a_line_past_the_cap_raises_stream_error_in_small_reads() -> None:
+    from foxapi_core import StreamError
+    from foxapi_core._sse import SSEDecoder
+
+    decoder = SSEDecoder(max_event_chars=1000)
+    decoder.feed(b"data: " + b"x" * 900)
+    with pytest.raises(StreamError, match="more than 1,000 characters"):
+        for _ in range(10):
+            decoder.feed(b"x" * 100)  # never a line end
+
+
+def test_a_line_past_the_cap_raises_in_one_read() -> None:
+    from foxapi_core import StreamError
+    from foxapi_core._sse import SSEDecoder
+
+    with pytest.raises(StreamError):
+        SSEDecoder(max_event_chars=1000).feed(b"data: " + b"x" * 2000 + b"\n\n")
+
+
+def test_an_event_of_many_lines_past_the_cap_raises() -> None:
+    from foxapi_core import StreamError
+    from foxapi_core._sse import SSEDecoder
+
+    decoder = SSEDecoder(max_event_chars=1000)
+    with pytest.raises(StreamError, match="an event"):
+        for _ in range(20):
+            decoder.feed(b"data: " + b"y" * 99 + b"\n")  # no blank line: one growing event
+
+
+def test_the_default_cap_leaves_large_real_lines_alone() -> None:
+    from foxapi_core._sse import MAX_EVENT_CHARS, SSEDecoder
+
+    data = "z" * (4 * 1024 * 1024)  # 4 MB, the bar's large-line case
+    assert len(data) < MAX_EVENT_CHARS
+    [event] = SSEDecoder().feed(f"data: {data}\n\n".encode())
+    assert event.data == data
