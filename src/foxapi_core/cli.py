@@ -150,17 +150,27 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _UsageError(Exception):
+    """A command-line mistake found after parsing (exit 2, one line, no traceback)."""
+
+
 def _chat(args: argparse.Namespace) -> int:
-    content: Any = args.prompt
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt.strip():
+        raise _UsageError("the prompt is empty (for `chat -`, nothing came on standard input)")
+    content: Any = prompt
     if args.image:
-        content = [{"type": "text", "text": args.prompt}]
+        content = [{"type": "text", "text": prompt}]
         for image in args.image:
             url = image
             if not image.startswith(("http://", "https://", "data:")):
                 from ._media import data_uri_from_file, image_mime_from_bytes
 
-                with open(image, "rb") as fh:
-                    mime = image_mime_from_bytes(fh.read(32)) or "image/png"
+                try:
+                    with open(image, "rb") as fh:
+                        mime = image_mime_from_bytes(fh.read(32)) or "image/png"
+                except OSError as exc:
+                    raise _UsageError(f"--image {image}: {exc.strerror or exc}") from exc
                 url = data_uri_from_file(image, mime)
             content.append({"type": "image_url", "image_url": {"url": url}})
     params: dict[str, Any] = {}
@@ -174,10 +184,18 @@ def _chat(args: argparse.Namespace) -> int:
     with _service(use_emulator=args.emulator, announce=True) as (client, _):
         if args.stream and not args.json:
             stream = client.stream_generate(body)
+            section = ""  # "reasoning" or "answer": each gets a header when it starts
             for event in stream:
                 delta = event.chunk.delta
-                text = delta.content or (delta.reasoning_content if args.reasoning else None)
-                if text:
+                for name, text in (
+                    ("reasoning", delta.reasoning_content if args.reasoning else None),
+                    ("answer", delta.content),
+                ):
+                    if not text:
+                        continue
+                    if args.reasoning and section != name:
+                        print(f"{chr(10) * 2 if section else ''}[{name}]", flush=True)
+                        section = name
                     print(text, end="", flush=True)
             print()
             return EXIT_OK
@@ -357,6 +375,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _port(value: str) -> int:
+    port = int(value) if value.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0-65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foxapi",
@@ -367,7 +392,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="stream an answer and show kimi-k2.6's reasoning (emulated without a key)"
+        "demo",
+        help="stream an answer and show kimi-k2.6's reasoning (emulated without a key)",
+        description="A two-minute tour: streams an answer from gemini, shows kimi-k2.6's "
+        "reasoning (which FoxAPI returns only in the stream), and shows a request refused "
+        f"before it is sent. With {API_KEY_ENV} set it uses the service (and is billed); "
+        "without it, the built-in emulator, and every answer is labelled SIMULATED.",
     )
     demo.set_defaults(run=_demo)
 
@@ -377,7 +407,7 @@ def _parser() -> argparse.ArgumentParser:
         description=f"Ask a model one question. Needs {API_KEY_ENV}; --emulator answers from "
         "the built-in emulator instead (SIMULATED answers).",
     )
-    chat.add_argument("prompt", help="the question")
+    chat.add_argument("prompt", help="the question ('-' reads it from standard input)")
     chat.add_argument(
         "--model", "-m", default=DEMO_MODEL, help=f"the model id (default: {DEMO_MODEL})"
     )
@@ -461,7 +491,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the FoxAPI emulator until Ctrl-C; prints the FOXAPI_BASE_URL and "
         "FOXAPI_API_KEY to export so that code (and the other commands) use it.",
     )
-    emulator.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    emulator.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
     emulator.add_argument("--host", default="127.0.0.1", help="host (default: 127.0.0.1)")
     emulator.set_defaults(run=_emulator)
     from ._cli_batch import register as register_batch
@@ -472,9 +502,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``foxapi`` command; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+    except _UsageError as exc:
+        print(f"foxapi {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`foxapi models | head`): stop quietly. Point stdout at devnull
+        # so the interpreter's final flush does not raise again (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except FoxAPIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.task_id:

@@ -258,3 +258,81 @@ def test_chat_with_emulator_flag_says_simulated(tmp_path: Path) -> None:
     assert result.returncode == EXIT_OK
     assert "SIMULATED" in result.stderr
     assert result.stdout.strip()
+
+
+# --- the first hour: no tracebacks, stdin, help, streamed reasoning (issue 16) -----------------
+
+
+def _env_for(emu: RunningEmulator) -> dict[str, str]:
+    env = _env_without_key()
+    env.update(FOXAPI_API_KEY=emu.api_key, FOXAPI_BASE_URL=emu.base_url)
+    return env
+
+
+def test_chat_dash_reads_the_prompt_from_stdin(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "foxapi_core.cli", "chat", "-", "--model", "gpt-5.5"],
+        input="hello from a pipe\n",
+        env=_env_for(foxapi_emulator),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "You said: hello from a pipe" in done.stdout
+
+
+def test_missing_image_is_a_usage_error_without_traceback(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = _foxapi(["chat", "hi", "--image", "missing.png"], _env_for(foxapi_emulator), tmp_path)
+    assert done.returncode == EXIT_USAGE
+    assert "missing.png" in done.stderr and "Traceback" not in done.stderr
+    assert foxapi_emulator.emulator.counters.requests == 0
+
+
+def test_out_of_range_port_is_a_usage_error(tmp_path: Path) -> None:
+    done = _foxapi(["emulator", "--port", "99999"], _env_without_key(), tmp_path)
+    assert done.returncode == EXIT_USAGE
+    assert "not a TCP port" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_demo_help_describes_the_demo(tmp_path: Path) -> None:
+    done = _foxapi(["demo", "--help"], _env_without_key(), tmp_path)
+    assert done.returncode == EXIT_OK
+    assert "SIMULATED" in done.stdout and "kimi-k2.6" in done.stdout
+
+
+def test_output_piped_to_a_closed_reader_exits_quietly(tmp_path: Path) -> None:
+    """`foxapi models | head -1`: the reader closes early; no BrokenPipeError traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "foxapi_core.cli", "models"],
+        env=_env_without_key(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `head` exiting before the table is written
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == EXIT_OK
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_streamed_reasoning_and_answer_are_separated(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = _foxapi(
+        ["chat", "Is 17 prime?", "--model", "kimi-k2.6", "--stream", "--reasoning"],
+        _env_for(foxapi_emulator),
+        tmp_path,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    reasoning, _, answer = done.stdout.partition("[answer]")
+    assert reasoning.lstrip().startswith("[reasoning]")
+    assert "Thinking about" in reasoning and "Thinking about" not in answer
+    assert "Emulated answer from kimi-k2.6" in answer
