@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ._audio_source import DEFAULT_AUDIO_MODEL
-from ._catalog import DEFAULT_CATALOG
+from ._catalog import DEFAULT_CATALOG, Surface
 from ._client import FoxAPIClient
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._errors import (
@@ -62,21 +62,27 @@ def _exit_code(error: FoxAPIError) -> int:
     return EXIT_ERROR
 
 
+#: How a refusal before sending tells a CLI user to skip the client-side checks.
+CLI_SURFACE = Surface("pass --no-validate")
+
+
 @contextlib.contextmanager
 def _service(
-    use_emulator: bool | None = None, *, announce: bool = False
+    use_emulator: bool | None = None, *, announce: bool = False, validate: bool = True
 ) -> Iterator[tuple[FoxAPIClient, bool]]:
     """A client for the real service when a key is set, else for a built-in emulator.
 
     With ``announce``, a fallback to the emulator (no key set) is reported on stderr, so
-    simulated answers are never mistaken for real ones.
+    simulated answers are never mistaken for real ones. ``validate=False`` (``--no-validate``)
+    sends requests without the catalog's checks.
     """
+    options: dict[str, Any] = {"validate": validate, "surface": CLI_SURFACE}
     if use_emulator is None:
         use_emulator = not os.environ.get(API_KEY_ENV)
     if use_emulator and announce:
         print("note: using the built-in FoxAPI emulator; answers are SIMULATED.", file=sys.stderr)
     if not use_emulator:
-        with FoxAPIClient() as client:
+        with FoxAPIClient(**options) as client:
             client.config.require_key()  # no key: exit 3 before any file or request is touched
             yield client, False
         return
@@ -90,7 +96,7 @@ def _service(
     emulator = Emulator(EmulatorConfig(chunk_delay=0.03))
     with (
         serve_in_thread(emulator) as running,
-        FoxAPIClient(api_key=running.api_key, base_url=running.base_url) as client,
+        FoxAPIClient(api_key=running.api_key, base_url=running.base_url, **options) as client,
     ):
         yield client, True
 
@@ -181,7 +187,10 @@ def _chat(args: argparse.Namespace) -> int:
     from ._routing import build_body
 
     body = build_body(args.model, [{"role": "user", "content": content}], params=params)
-    with _service(use_emulator=args.emulator, announce=True) as (client, _):
+    with _service(use_emulator=args.emulator, announce=True, validate=args.validate) as (
+        client,
+        _,
+    ):
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
@@ -313,7 +322,10 @@ def _transcribe(args: argparse.Namespace) -> int:
             note(f"{file} -> {target}")
 
     try:
-        with _service(use_emulator=args.emulator, announce=True) as (client, _):
+        with _service(use_emulator=args.emulator, announce=True, validate=args.validate) as (
+            client,
+            _,
+        ):
             update, bar = _progress(len(files), args.progress and len(files) > 1)
 
             def on_progress(done: int, total: int | None) -> None:
@@ -375,6 +387,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _add_no_validate(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="send the request without the model catalog's checks (e.g. a model the built-in "
+        "catalog and the live list do not know yet)",
+    )
+
+
 def _port(value: str) -> int:
     port = int(value) if value.isdigit() else -1
     if not 0 <= port <= 65535:
@@ -419,6 +441,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--json", action="store_true", help="print the ChatCompletion as JSON")
     chat.add_argument("--emulator", action="store_true", help="use the built-in emulator")
+    _add_no_validate(chat)
     chat.set_defaults(run=_chat)
 
     transcribe = commands.add_parser(
@@ -458,6 +481,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-progress", dest="progress", action="store_false", help="do not show a progress bar"
     )
     transcribe.add_argument("--emulator", action="store_true", help="use the built-in emulator")
+    _add_no_validate(transcribe)
     transcribe.set_defaults(run=_transcribe)
 
     models = commands.add_parser(

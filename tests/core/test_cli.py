@@ -336,3 +336,17 @@ def test_streamed_reasoning_and_answer_are_separated(
     assert reasoning.lstrip().startswith("[reasoning]")
     assert "Thinking about" in reasoning and "Thinking about" not in answer
     assert "Emulated answer from kimi-k2.6" in answer
+
+
+def test_unknown_model_advice_names_the_cli_switch_and_the_switch_works(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = _env_for(foxapi_emulator)
+    refused = _foxapi(["chat", "hi", "--model", "kimi-k2"], env, tmp_path)
+    assert refused.returncode == EXIT_INVALID
+    assert "--no-validate" in refused.stderr and "validate=False" not in refused.stderr
+    assert "Did you mean kimi-k2.6" in refused.stderr
+    assert foxapi_emulator.emulator.counters.submit_attempts == 0  # refused before sending
+    sent = _foxapi(["chat", "hi", "--model", "kimi-k2", "--no-validate"], env, tmp_path)
+    assert foxapi_emulator.emulator.counters.submit_attempts == 1  # the checks were skipped
+    assert sent.returncode == EXIT_INVALID  # and the server had its own say (422)
