@@ -68,7 +68,11 @@ CLI_SURFACE = Surface("pass --no-validate")
 
 @contextlib.contextmanager
 def _service(
-    use_emulator: bool | None = None, *, announce: bool = False, validate: bool = True
+    use_emulator: bool | None = None,
+    *,
+    announce: bool = False,
+    validate: bool = True,
+    allow_insecure_http: bool = False,
 ) -> Iterator[tuple[FoxAPIClient, bool]]:
     """A client for the real service when a key is set, else for a built-in emulator.
 
@@ -82,7 +86,15 @@ def _service(
     if use_emulator and announce:
         print("note: using the built-in FoxAPI emulator; answers are SIMULATED.", file=sys.stderr)
     if not use_emulator:
-        with FoxAPIClient(**options) as client:
+        try:
+            client = FoxAPIClient(allow_insecure_http=allow_insecure_http, **options)
+        except ConfigurationError as exc:
+            # The library's advice names its argument; say the flag a CLI user has.
+            message = exc.message.replace(
+                "pass allow_insecure_http=True", "pass --allow-insecure-http"
+            )
+            raise ConfigurationError(message) from None
+        with client:
             client.config.require_key()  # no key: exit 3 before any file or request is touched
             yield client, False
         return
@@ -187,10 +199,12 @@ def _chat(args: argparse.Namespace) -> int:
     from ._routing import build_body
 
     body = build_body(args.model, [{"role": "user", "content": content}], params=params)
-    with _service(use_emulator=args.emulator, announce=True, validate=args.validate) as (
-        client,
-        _,
-    ):
+    with _service(
+        use_emulator=args.emulator,
+        announce=True,
+        validate=args.validate,
+        allow_insecure_http=args.allow_insecure_http,
+    ) as (client, _):
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
@@ -322,10 +336,12 @@ def _transcribe(args: argparse.Namespace) -> int:
             note(f"{file} -> {target}")
 
     try:
-        with _service(use_emulator=args.emulator, announce=True, validate=args.validate) as (
-            client,
-            _,
-        ):
+        with _service(
+            use_emulator=args.emulator,
+            announce=True,
+            validate=args.validate,
+            allow_insecure_http=args.allow_insecure_http,
+        ) as (client, _):
             update, bar = _progress(len(files), args.progress and len(files) > 1)
 
             def on_progress(done: int, total: int | None) -> None:
@@ -388,6 +404,12 @@ def _positive_int(value: str) -> int:
 
 
 def _add_no_validate(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// FOXAPI_BASE_URL to a non-loopback host (the key would "
+        "travel unencrypted)",
+    )
     command.add_argument(
         "--no-validate",
         dest="validate",

@@ -350,3 +350,19 @@ def test_unknown_model_advice_names_the_cli_switch_and_the_switch_works(
     sent = _foxapi(["chat", "hi", "--model", "kimi-k2", "--no-validate"], env, tmp_path)
     assert foxapi_emulator.emulator.counters.submit_attempts == 1  # the checks were skipped
     assert sent.returncode == EXIT_INVALID  # and the server had its own say (422)
+
+
+def test_insecure_base_url_advice_names_the_cli_flag_and_the_flag_lifts_the_check(
+    tmp_path: Path,
+) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737); nothing is ever sent there: both runs end before I/O.
+    env = _env_without_key()
+    env["FOXAPI_BASE_URL"] = "http://192.0.2.1"
+    env["FOXAPI_API_KEY"] = "sk-test"
+    refused = _foxapi(["chat", "hi"], env, tmp_path)
+    assert refused.returncode == EXIT_CONFIG
+    assert "--allow-insecure-http" in refused.stderr and "allow_insecure_http" not in refused.stderr
+    del env["FOXAPI_API_KEY"]  # with the flag the URL passes; the missing key then stops it
+    allowed = _foxapi(["chat", "hi", "--allow-insecure-http"], env, tmp_path)
+    assert allowed.returncode == EXIT_CONFIG
+    assert "No FoxAPI API key" in allowed.stderr and "plain http" not in allowed.stderr
