@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._catalog import CORE_SURFACE, Catalog, Surface, check_body
-from ._config import ClientConfig
+from ._config import API_KEY_ENV, BASE_URL_ENV, ClientConfig
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -251,13 +251,20 @@ def _status_error(reply: Reply, ctx: FlowContext, what: str, suffix: str = "") -
         from ._policies import parse_retry_after
 
         kwargs["retry_after"] = parse_retry_after(reply.headers)
+    if reply.status == 401:
+        # The server's text speaks of headers; what the user controls is the key and the URL.
+        suffix += (
+            f". The key was refused by {ctx.config.base_url}: check {API_KEY_ENV} (or api_key=) "
+            f"and that {BASE_URL_ENV} points at the service the key belongs to (an emulator's "
+            "key is sk-emulator)"
+        )
     return cls(f"{what} failed: {text}{suffix}", **kwargs)
 
 
 def _transport_error(failure: TransportFailure, ctx: FlowContext, what: str) -> FoxAPIError:
     cls = APITimeoutError if failure.timeout else APIConnectionError
     reason = f"{type(failure.error).__name__}: {failure.error}".rstrip(": ")
-    return cls(f"{what} failed: {reason}", task_id=ctx.task_id)
+    return cls(f"{what} to {ctx.config.base_url} failed: {reason}", task_id=ctx.task_id)
 
 
 def _with_suffix(error: FoxAPIError, suffix: str) -> FoxAPIError:

@@ -366,3 +366,22 @@ def test_insecure_base_url_advice_names_the_cli_flag_and_the_flag_lifts_the_chec
     allowed = _foxapi(["chat", "hi", "--allow-insecure-http"], env, tmp_path)
     assert allowed.returncode == EXIT_CONFIG
     assert "No FoxAPI API key" in allowed.stderr and "plain http" not in allowed.stderr
+
+
+def test_a_refused_key_names_the_variable_and_the_url(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = _env_for(foxapi_emulator)
+    env["FOXAPI_API_KEY"] = "sk-not-the-emulators"
+    done = _foxapi(["chat", "hi", "--model", "gpt-5.5"], env, tmp_path)
+    assert done.returncode == EXIT_CONFIG
+    assert "FOXAPI_API_KEY" in done.stderr and foxapi_emulator.base_url in done.stderr
+    assert "sk-not-the-emulators" not in done.stderr
+
+
+def test_a_connection_error_names_the_url_tried(tmp_path: Path) -> None:
+    env = _env_without_key()  # FOXAPI_BASE_URL is a loopback port where nothing listens
+    env["FOXAPI_API_KEY"] = "sk-test"
+    done = _foxapi(["chat", "hi", "--model", "gpt-5.5"], env, tmp_path)
+    assert done.returncode != EXIT_OK
+    assert "http://127.0.0.1:9" in done.stderr and "Traceback" not in done.stderr
