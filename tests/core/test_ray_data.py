@@ -20,9 +20,13 @@ ROWS = 200
 
 @pytest.fixture(scope="module")
 def cluster() -> Any:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as env:
+        # Ray 2.50 warns that it will stop overriding accelerator env vars for CPU-only actors;
+        # opting in to that (future) behaviour is what this CPU-only test wants anyway.
+        env.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        yield ray
+        ray.shutdown()
 
 
 def test_actor_killed_mid_run_every_row_answered_once(cluster: Any, tmp_path: Path) -> None:
