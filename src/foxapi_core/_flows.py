@@ -275,20 +275,18 @@ def _with_suffix(error: FoxAPIError, suffix: str) -> FoxAPIError:
 def parse_reply(model: type[BaseModel], reply: Reply, ctx: FlowContext, what: str) -> Any:
     try:
         return model.model_validate_json(reply.body)
-    except RecursionError:
+    except (ValidationError, RecursionError) as exc:
+        problem = (
+            f"unexpected response body ({exc.error_count()} problems)"
+            if isinstance(exc, ValidationError)
+            else "the response body is nested too deeply to parse"
+        )
         raise FoxAPIError(
-            f"{what}: the response body is nested too deeply to parse",
+            f"{what}: {problem}",
             task_id=ctx.task_id,
             status=reply.status,
             request_id=reply.headers.get("x-request-id"),
-        ) from None
-    except ValidationError as exc:
-        raise FoxAPIError(
-            f"{what}: unexpected response body ({exc.error_count()} problems)",
-            task_id=ctx.task_id,
-            status=reply.status,
-            request_id=reply.headers.get("x-request-id"),
-        ) from exc
+        ) from (exc if isinstance(exc, ValidationError) else None)
 
 
 # --- requests with retries ----------------------------------------------------------------------
