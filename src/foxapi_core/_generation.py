@@ -120,16 +120,22 @@ class _Sink:
 
 def _read(decoder: SSEDecoder) -> Flow[tuple[list[ServerSentEvent], TransportFailure | None]]:
     """Read once from the open stream: the events decoded, and a failure if the read failed.
-    An empty list with no failure after ``decoder.close()`` means end of stream."""
+    An empty list with no failure after ``decoder.close()`` means end of stream; ``_UNREADABLE``
+    last means the decoder gave up (after the events before it, which are kept)."""
     data = yield READ_STREAM
     if isinstance(data, TransportFailure):
         return [], data
-    if not data:
-        return [*decoder.close(), _EOF], None
-    return decoder.feed(data), None
+    try:
+        events = [*decoder.close(), _EOF] if not data else decoder.feed(data)
+    except StreamError:
+        events = []
+    if decoder.error is not None:
+        events.append(_UNREADABLE)
+    return events, None
 
 
 _EOF = ServerSentEvent(event="\x00eof")
+_UNREADABLE = ServerSentEvent(event="\x00unreadable")
 _DRAIN_READS = 4
 
 
@@ -271,6 +277,14 @@ def _connection(
                 return _Outcome("task", completion=completion)
             elif event is _EOF:
                 return _Outcome("cut", resume=resume)
+            elif event is _UNREADABLE:
+                # The decoder knows bytes, not tasks: say which task, and where to resume it.
+                raise StreamError(
+                    f"Task {sink.task_id}: {decoder.error.message if decoder.error else ''} "
+                    f"Resume with client.stream(task_id, offset={sink.delivered}).",
+                    task_id=sink.task_id,
+                    offset=sink.delivered,
+                )
         if ctx.clock() > deadline:
             raise _deadline_error(sink)
 

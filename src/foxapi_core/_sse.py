@@ -72,6 +72,7 @@ class SSEDecoder:
         "_data",
         "_data_len",
         "_decoder",
+        "_error",
         "_event_type",
         "_last_id",
         "_limit",
@@ -88,7 +89,18 @@ class SSEDecoder:
         """
         self._last_id: str | None = None
         self._limit = max_event_chars
+        self._error: StreamError | None = None
         self._reset_stream()
+
+    @property
+    def error(self) -> StreamError | None:
+        """The error that ended decoding (an over-long line or event), else ``None``.
+
+        When the bytes of one :meth:`feed` held complete events before the over-long one,
+        ``feed`` returns those events (nothing received is dropped) and sets this; the next
+        call raises it. Otherwise ``feed`` raises at once.
+        """
+        return self._error
 
     def _reset_stream(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -111,12 +123,15 @@ class SSEDecoder:
         self._data_len = 0
         self._retry: int | None = None
 
-    def _too_long(self, what: str) -> StreamError:
-        return StreamError(
+    def _too_long(self, what: str, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
+        self._error = StreamError(
             f"The event stream sent {what} of more than {self._limit:,} characters; that is "
             "not a FoxAPI chunk, so the stream was abandoned (SSEDecoder(max_event_chars=...) "
             "raises the limit)."
         )
+        if events:
+            return events
+        raise self._error
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next bytes of the stream.
@@ -128,6 +143,8 @@ class SSEDecoder:
             The events completed (terminated by a blank line) by these bytes, in stream order.
             Usually empty or a single event.
         """
+        if self._error is not None:
+            raise self._error
         return self._process(self._decoder.decode(data))
 
     def close(self) -> list[ServerSentEvent]:
@@ -142,6 +159,8 @@ class SSEDecoder:
             Any events completed by flushing the UTF-8 decoder; in practice always ``[]``,
             since a dangling partial character can never complete a line.
         """
+        if self._error is not None:
+            raise self._error
         events = self._process(self._decoder.decode(b"", True))
         self._reset_stream()
         return events
@@ -166,7 +185,7 @@ class SSEDecoder:
                 self._partial.append(tail)
                 self._partial_len += len(tail)
                 if self._partial_len > self._limit:
-                    raise self._too_long("a line")
+                    return self._too_long("a line", [])
             return []
         if self._partial:
             self._partial.append(lines[0])
@@ -182,7 +201,7 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         for line in lines:
             if len(line) > self._limit:
-                raise self._too_long("a line")
+                return self._too_long("a line", events)
             if not line:
                 if self._data:
                     events.append(
@@ -212,7 +231,7 @@ class SSEDecoder:
                 self._data.append(value)
                 self._data_len += len(value) + 1
                 if self._data_len > self._limit:
-                    raise self._too_long("an event")
+                    return self._too_long("an event", events)
             elif name == "event":
                 self._event_type = value
             elif name == "id":

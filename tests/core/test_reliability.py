@@ -524,6 +524,33 @@ def test_malformed_chunk_raises_a_stream_error_with_task_id_and_offset(
     assert [e.index for e in seen] == [0, 1]
 
 
+def test_an_oversized_event_raises_a_stream_error_with_task_id_and_offset(
+    apis: Callable[..., Api],
+    foxapi_emulator: RunningEmulator,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SSE cap is the decoder's; the error the user gets still says which task and where
+    to resume, like every other stream error."""
+    import functools
+
+    from foxapi_core import _generation
+    from foxapi_core._sse import SSEDecoder
+
+    monkeypatch.setattr(
+        _generation, "SSEDecoder", functools.partial(SSEDecoder, max_event_chars=500)
+    )
+    foxapi_emulator.emulator.quirks.answer_chunks = ["a", "b", "x" * 1000, "c"]
+    seen: list[ChunkEvent] = []
+    with pytest.raises(StreamError) as info:
+        apis(kind).events("stream_generate", TEXT, on_event=seen.append)
+    (task_id,) = foxapi_emulator.emulator.tasks
+    assert (info.value.task_id, info.value.offset) == (task_id, 2)
+    assert "more than 500 characters" in str(info.value)
+    assert "offset=2" in str(info.value)
+    assert [e.index for e in seen] == [0, 1]
+
+
 def test_error_event_raises_a_stream_error_with_task_id(
     apis: Callable[..., Api], foxapi_emulator: RunningEmulator, kind: str
 ) -> None:

@@ -492,6 +492,20 @@ def test_a_line_past_the_cap_raises_in_one_read() -> None:
         SSEDecoder(max_event_chars=1000).feed(b"data: " + b"x" * 2000 + b"\n\n")
 
 
+def test_events_before_an_over_long_one_in_the_same_read_are_returned_then_it_raises() -> None:
+    from foxapi_core import StreamError
+    from foxapi_core._sse import SSEDecoder
+
+    decoder = SSEDecoder(max_event_chars=1000)
+    data = b"data: a\n\ndata: b\n\ndata: " + b"x" * 2000 + b"\n\ndata: c\n\n"
+    assert [e.data for e in decoder.feed(data)] == ["a", "b"]
+    assert decoder.error is not None
+    with pytest.raises(StreamError, match="more than 1,000"):
+        decoder.feed(b"data: d\n\n")
+    with pytest.raises(StreamError):
+        decoder.close()
+
+
 def test_an_event_of_many_lines_past_the_cap_raises() -> None:
     from foxapi_core import StreamError
     from foxapi_core._sse import SSEDecoder
