@@ -303,3 +303,53 @@ def test_secret_str_key_is_accepted_and_still_hidden() -> None:
 
 def test_timeouts_object_carries_no_secret() -> None:
     assert CANARY not in repr(Timeouts())
+
+
+# --- cassettes ----------------------------------------------------------------------------------
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """A gateway that reflects the Authorization header in a response header and an error body."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = f'{{"error": {{"message": "bad {self.headers["Authorization"]}"}}}}'.encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Echo", self.headers["Authorization"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+def test_a_key_echoed_by_the_server_never_reaches_a_cassette(tmp_path: Any) -> None:
+    """``vcr_secret_filters`` (what this project's cassette tests use, and offers to users)
+    scrubs the key from the recorded answer's body and headers, not only the request header;
+    the error the client raised while recording is scrubbed too."""
+    import vcr  # type: ignore[import-untyped]
+
+    from foxapi_core.testing import REDACTED, vcr_secret_filters
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    cassette = tmp_path / "echo.yaml"
+    try:
+        recorder = vcr.VCR(record_mode="all", **vcr_secret_filters(CANARY, None))
+        with (
+            recorder.use_cassette(str(cassette)),
+            FoxAPIClient(api_key=CANARY, base_url=url) as client,
+            pytest.raises(APIStatusError) as info,
+        ):
+            client.generate(TEXT)
+    finally:
+        server.shutdown()
+        server.server_close()
+    text = cassette.read_text()
+    assert "x-echo" in text.lower() and "bad Bearer" in text  # the echo was recorded...
+    assert CANARY not in text  # ...without the key
+    assert text.count(REDACTED) >= 3  # request header, response header, response body
+    assert _leaks(info.value, repr(info.value), info.value.body) == []

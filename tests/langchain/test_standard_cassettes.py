@@ -27,6 +27,8 @@ from langchain_tests.conftest import base_vcr_config
 from lc_support import EMULATOR
 from vcr.request import Request
 
+from foxapi_core.testing import vcr_secret_filters
+
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "langchain"
 CANONICAL = "https://api.foxapi.cc"
 RECORD = os.environ.get("FOXAPI_RECORD") == "1"
@@ -54,8 +56,14 @@ def vcr_config() -> dict[str, Any]:
     config["cassette_library_dir"] = str(CASSETTES)
     config["match_on"] = ["method", "uri", "foxapi_body"]
     config["filter_headers"] = [*config["filter_headers"], ("cookie", "PLACEHOLDER")]
+    # The recording key is hidden wherever a server might echo it, not only in the header.
+    secrets = vcr_secret_filters(os.environ.get("FOXAPI_API_KEY"), EMULATOR.api_key)
+    scrub = secrets["before_record_request"]
+    config["before_record_response"] = secrets["before_record_response"]
     if RECORD and not REAL_SERVICE:
-        config["before_record_request"] = _canonical_request
+        config["before_record_request"] = lambda r: scrub(_canonical_request(r))
+    else:
+        config["before_record_request"] = scrub
     return config
 
 

@@ -24,6 +24,8 @@ from vcr import VCR  # type: ignore[import-untyped]
 from vcr.cassette import Cassette  # type: ignore[import-untyped]
 from vcr.request import Request  # type: ignore[import-untyped]
 
+from foxapi_core.testing import vcr_secret_filters
+
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "llama_index"
 CANONICAL = "https://api.foxapi.cc"
 RECORD = os.environ.get("FOXAPI_RECORD") == "1"
@@ -83,12 +85,17 @@ def _canonical(base_url: str) -> Any:
 
 
 def _vcr(record_base_url: str | None) -> VCR:
+    # The recording key is hidden wherever a server might echo it, not only in the header.
+    secrets = vcr_secret_filters(os.environ.get("FOXAPI_API_KEY"), CANARY_KEY)
+    scrub = secrets["before_record_request"]
+    canonical = _canonical(record_base_url) if record_base_url else (lambda r: r)
     vcr = VCR(
         record_mode="all" if RECORD else "none",
         match_on=["method", "scheme", "host", "port", "path", "query", "foxapi_body"],
         filter_headers=[("authorization", "PLACEHOLDER"), "cookie", "host"],
         decode_compressed_response=True,
-        before_record_request=_canonical(record_base_url) if record_base_url else None,
+        before_record_request=lambda r: scrub(canonical(r)),
+        before_record_response=secrets["before_record_response"],
     )
     vcr.register_matcher("foxapi_body", body_matcher)
     return vcr
