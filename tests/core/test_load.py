@@ -40,8 +40,10 @@ def _queue_faults(emu: Any) -> None:
         faults.fail("submit", 503)
         faults.drop_after_submit()
         faults.fail("poll", 500)
+        faults.fail("poll", 503, times=3)  # a run of 5xx: bounded by the deadline, not a count
         faults.null_results()
         faults.fail("stream", 502)
+        faults.fail("stream", 500, times=3)
         faults.cut_stream(after_chunks=1)
         faults.stall_stream(after_chunks=1, seconds=0.05)  # shorter than the idle timeout
         faults.stream_error(at=1, message="load-test upstream error")
@@ -53,7 +55,7 @@ def _queue_faults(emu: Any) -> None:
 REPEATED = ["", "ha", "ha", "ha", "ha", "ha", "ha", " done"]
 
 
-@pytest.mark.parametrize("answers", ["generated", "repeated-chunks"])
+@pytest.mark.parametrize("answers", ["generated", "repeated-chunks", "odd-server"])
 def test_500_concurrent_generates_with_faults_lose_nothing(
     foxapi_emulator: RunningEmulator, answers: str
 ) -> None:
@@ -67,6 +69,15 @@ def test_500_concurrent_generates_with_faults_lose_nothing(
         emu.quirks.answer_chunks = REPEATED
         emu.quirks.reserialise = True
         emu.quirks.keepalive_data = True
+        reference = ["".join(REPEATED)] * CALLS
+    elif answers == "odd-server":
+        # Statuses the docs do not name, streams that end with an error event although the
+        # task completed, no total_chunks in done, usage in the stream: still every answer.
+        emu.quirks.answer_chunks = REPEATED
+        emu.quirks.status_alias = "COMPLETED"
+        emu.quirks.error_after_completion = True
+        emu.quirks.total_chunks = "absent"
+        emu.quirks.usage_in_stream = True
         reference = ["".join(REPEATED)] * CALLS
     else:
         reference = [
@@ -132,6 +143,7 @@ def test_500_concurrent_generates_with_faults_lose_nothing(
     assert emu.counters.submits == len(emu.tasks) == CALLS
     # exactly the dropped submits are reported as unknown outcomes, and all faults were used
     assert sum(isinstance(r, SubmitOutcomeUnknownError) for r in errors) == SHARE
+    assert emu.faults.pending() == []
     failed_tasks = {t.id for t in emu.tasks.values() if t.failure is not None}
     assert len(failed_tasks) == SHARE
     for error in errors:
