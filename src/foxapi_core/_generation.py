@@ -527,10 +527,14 @@ def _check_extra(sink: _Sink, end: _StreamEnd, completion: ChatCompletion) -> No
             sink.delivered,
         )
         return
+    counts = (
+        f"{sink.delivered} chunks arrived but the stream counted {end.total}, and "
+        if sink.delivered != end.total
+        else "a chunk was lost or changed on the way (the count was repaired from the gap): "
+    )
     raise StreamError(
-        f"Task {sink.task_id}: {sink.delivered} chunks arrived but the stream counted "
-        f"{end.total}, and the streamed text differs from the task's result; the result is "
-        "in this error's .completion.",
+        f"Task {sink.task_id}: {counts}the streamed text differs from the task's result; the "
+        "result is in this error's .completion.",
         task_id=sink.task_id,
         offset=sink.delivered,
         completion=completion,

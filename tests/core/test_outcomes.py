@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from foxapi_core import (
     FoxAPIClient,
     FoxAPIError,
     PollPolicy,
+    StreamError,
+    TaskFailedError,
 )
 from foxapi_core.emulator import Emulator, RunningEmulator, serve_in_thread
 
@@ -45,13 +48,21 @@ def stream_generate(
     return asyncio.run(go())
 
 
-def generate(emu: RunningEmulator, kind: str, **kwargs: Any) -> ChatCompletion:
+FAST_POLLS = PollPolicy(initial_delay=0.01, min_interval=0.01, max_interval=0.05)
+
+
+def generate(
+    emu: RunningEmulator, kind: str, poll: PollPolicy | None = None, **kwargs: Any
+) -> ChatCompletion:
+    settings: dict[str, Any] = {"poll": poll} if poll else {}
     if kind == "sync":
-        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url, **settings) as client:
             return client.generate(BODY, **kwargs)
 
     async def go() -> ChatCompletion:
-        async with AsyncFoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        async with AsyncFoxAPIClient(
+            api_key=emu.api_key, base_url=emu.base_url, **settings
+        ) as client:
             return await client.generate(BODY, **kwargs)
 
     return asyncio.run(go())
@@ -170,6 +181,109 @@ def test_stream_answering_5xx_falls_back_to_polling(
     assert "".join(contents(events)) == "ab"
 
 
+# --- issue 13's remaining examples, each on a socket through a quirk switch ---------------------
+
+
+@KINDS
+def test_a_last_chunk_left_out_of_the_stream_is_fetched_from_the_gap(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """done's count shows the gap; the client re-reads from it: every chunk once, in order."""
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b", "c", "d"]
+    emu.quirks.skip_chunk = 3
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert completion.text == "abcd"
+    assert contents(events) == ["a", "b", "c", "d"]
+    assert [r.query for r in emu.counters.log if r.path.endswith("/stream")] == ["", "offset=3"]
+
+
+@KINDS
+def test_a_middle_chunk_left_out_is_never_a_wrong_answer(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """Which chunk is missing cannot be known from the count: streamed events cannot be taken
+    back, so a typed error carrying the task's true result; without events, the result."""
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b", "c", "d"]
+    emu.quirks.skip_chunk = 1
+    with pytest.raises(StreamError) as info:
+        stream_generate(foxapi_emulator, kind)
+    assert info.value.completion.text == "abcd"  # type: ignore[attr-defined]
+    assert "lost or changed" in str(info.value)
+    assert generate(foxapi_emulator, kind).text == "abcd"
+
+
+@KINDS
+def test_a_doubled_chunk_is_never_a_wrong_answer(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    """Streamed events cannot be taken back: a typed error carrying the task's true result;
+    without events (generate) the result itself."""
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b", "c"]
+    emu.quirks.double_chunk = 1
+    emu.quirks.usage_in_stream = True
+    with pytest.raises(StreamError) as info:
+        stream_generate(foxapi_emulator, kind)
+    assert info.value.completion.text == "abc"  # type: ignore[attr-defined]
+    assert generate(foxapi_emulator, kind).text == "abc"
+
+
+@KINDS
+def test_a_wrong_total_chunks_never_gives_a_wrong_answer(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.answer_chunks = ["a", "b", "c"]
+    emu.quirks.total_chunks = "wrong"
+    events, completion = stream_generate(foxapi_emulator, kind)
+    assert completion.text == "abc" == "".join(contents(events))
+
+
+@KINDS
+@pytest.mark.parametrize("transport", ["poll", "sync", "stream"])
+def test_a_result_without_choices_is_a_typed_error_never_an_empty_answer(
+    foxapi_emulator: RunningEmulator, kind: str, transport: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.empty_choices = True
+    if transport == "stream":
+        emu.faults.cut_stream(after_chunks=0, times=100)  # only the task can answer
+    with pytest.raises(TaskFailedError) as info:
+        generate(foxapi_emulator, kind, transport=transport, deadline=20)
+    assert info.value.code == "empty_choices"
+    assert "no choices" in str(info.value)
+
+
+@KINDS
+def test_a_sync_submit_answered_with_a_task_follows_the_task(
+    foxapi_emulator: RunningEmulator, kind: str
+) -> None:
+    emu = foxapi_emulator.emulator
+    emu.quirks.sync_as_task = True
+    emu.quirks.answer_chunks = ["a", "b"]
+    assert generate(foxapi_emulator, kind, transport="sync").text == "ab"
+    assert emu.counters.submits == 1
+
+
+@KINDS
+def test_an_unknown_pending_status_fails_early_naming_it(
+    foxapi_emulator: RunningEmulator, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A status word the docs do not name, without results: one warning, then a typed error
+    long before the deadline (here 600 s), naming the status. No sleeping: the polls are fast."""
+    emu = foxapi_emulator.emulator
+    emu.config.processing_delay = 3600
+    emu.quirks.pending_status = "QUEUED_FOR_GPU"
+    with caplog.at_level(logging.WARNING, "foxapi"), pytest.raises(TaskFailedError) as info:
+        generate(foxapi_emulator, kind, transport="poll", deadline=600, poll=FAST_POLLS)
+    assert info.value.code == "unknown_status"
+    assert "QUEUED_FOR_GPU" in str(info.value)
+    assert sum("QUEUED_FOR_GPU" in r.getMessage() for r in caplog.records) == 1
+    assert emu.counters.polls <= 10
+
+
 # --- the model-based property, a few examples on a real socket ----------------------------------
 
 
@@ -247,3 +361,10 @@ def test_submit_then_stream_from_an_offset_resumes(
         events = asyncio.run(go())
     assert contents(events) == ["b", "c"]
     assert [e.index for e in events] == [1, 2]
+
+
+def test_a_misspelt_quirk_is_refused_not_silently_ignored() -> None:
+    """A user's robustness test that sets ``quirks.skip_chunks`` would otherwise test nothing."""
+    quirks = Emulator().quirks
+    with pytest.raises(AttributeError):
+        quirks.skip_chunks = 1  # type: ignore[attr-defined]

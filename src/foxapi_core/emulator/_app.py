@@ -353,7 +353,7 @@ class _Handlers:
             raise ConnectionDropped(task.id)
         if fault is not None and fault.kind == "delay":
             await _sleep_unless_disconnected(request, fault.seconds)
-        if body.get("sync") is True:
+        if body.get("sync") is True and not emu.quirks.sync_as_task:
             return await self._sync_answer(request, task)
         return _JSONResponse(task.to_wire(None))
 
@@ -370,7 +370,7 @@ class _Handlers:
             return _error(
                 500, "task_error", task.failure.get("message", ""), code=task.failure.get("code")
             )
-        return _JSONResponse(task.completion)
+        return _JSONResponse(self.emu.quirks.sync_answer(task.completion))
 
     def _missing_reasoning(self, body: dict[str, Any]) -> bool:
         # Moonshot's thinking-mode rule (protocol doc 10), for the catalog's thinking models.
@@ -447,9 +447,7 @@ class _Handlers:
             return _error(404, "not_found", f"Task {task_id[:80]} not found.")
         null_results = fault is not None and fault.kind == "null_results"
         wire = task.to_wire(now, null_results=null_results)
-        if wire["status"] == "completed" and emu.quirks.status_alias is not None:
-            wire["status"] = emu.quirks.status_alias
-        return _JSONResponse(wire)
+        return _JSONResponse(emu.quirks.task_answer(wire))
 
     # ---- stream ------------------------------------------------------------------------------
 

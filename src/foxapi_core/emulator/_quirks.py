@@ -33,7 +33,7 @@ __all__ = ["KEEPALIVE_DATA", "Quirks"]
 KEEPALIVE_DATA = b'data: {"object":"keepalive","status":"processing"}\n\n'
 
 
-@dataclass
+@dataclass(slots=True)
 class Quirks:
     """Standing server behaviours for robustness tests (all off by default).
 
@@ -54,6 +54,15 @@ class Quirks:
             task itself is completed, with its result).
         usage_in_stream: With ``answer_chunks``, the last chunk carries the task's usage (the
             client then needs no task query to finish).
+        pending_status: The status word a task not yet finished reports instead of
+            ``pending`` / ``processing`` (e.g. ``"QUEUED_FOR_GPU"``); with no results, the client
+            cannot tell what it means.
+        empty_choices: A completed task's result (polled, or a sync answer) has ``choices: []``.
+        sync_as_task: A ``sync: true`` submit is answered with the task object, as if ``sync``
+            had been ignored.
+        skip_chunk: The first stream of a task leaves out the chunk of this index (``done``'s
+            count stays right): a gap the client can only see by counting.
+        double_chunk: The first stream of a task sends the chunk of this index twice.
     """
 
     answer_chunks: Sequence[str] | None = None
@@ -63,6 +72,11 @@ class Quirks:
     status_alias: str | None = None
     error_after_completion: bool = False
     usage_in_stream: bool = False
+    pending_status: str | None = None
+    empty_choices: bool = False
+    sync_as_task: bool = False
+    skip_chunk: int | None = None
+    double_chunk: int | None = None
 
     @property
     def reframes(self) -> bool:
@@ -72,6 +86,8 @@ class Quirks:
             or self.keepalive_data
             or self.total_chunks != "right"
             or self.error_after_completion
+            or self.skip_chunk is not None
+            or self.double_chunk is not None
         )
 
     def apply_to_task(self, task: TaskRecord) -> None:
@@ -114,6 +130,13 @@ class Quirks:
             ]
         else:
             events = [chunk_event(d) for d in data]
+        if offset == 0 and not task.restreamed:
+            # Only the first stream misbehaves, so that re-reading the gap can repair it.
+            task.restreamed = True
+            if self.skip_chunk is not None and self.skip_chunk < len(events):
+                events[self.skip_chunk] = b""
+            if self.double_chunk is not None and self.double_chunk < len(events):
+                events[self.double_chunk] *= 2
         if task.failure is not None:
             end = error_event(task.failure.get("message", "task failed"))
         elif self.error_after_completion:
@@ -124,3 +147,18 @@ class Quirks:
             extra = 1 if self.total_chunks == "wrong" else 0
             end = done_event(task.total_chunks + extra)
         return events, end
+
+    def task_answer(self, wire: dict[str, Any]) -> dict[str, Any]:
+        """``wire`` (a task object from a poll) with the status and result quirks applied."""
+        if wire["status"] == "completed":
+            if self.status_alias is not None:
+                wire["status"] = self.status_alias
+            if self.empty_choices and wire.get("results"):
+                wire["results"] = [{**wire["results"][0], "choices": []}]
+        elif wire["status"] in ("pending", "processing") and self.pending_status is not None:
+            wire["status"] = self.pending_status
+        return wire
+
+    def sync_answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+        """A sync submit's ChatCompletion with the result quirks applied."""
+        return {**completion, "choices": []} if self.empty_choices else completion

@@ -153,6 +153,8 @@ class TaskRecord:
     credits_reserved: int
     failure: dict[str, str] | None = None
     fail_after: int = 0
+    #: Set once a first stream of the task was framed (quirks that break only that one).
+    restreamed: bool = False
     _total: int = field(init=False, repr=False, compare=False)
     _chunk_data: list[bytes] | None = field(default=None, init=False, repr=False, compare=False)
     _chunk_events: list[bytes] | None = field(default=None, init=False, repr=False, compare=False)
