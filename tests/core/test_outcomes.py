@@ -21,7 +21,7 @@ from foxapi_core import (
     StreamError,
     TaskFailedError,
 )
-from foxapi_core.emulator import Emulator, RunningEmulator, serve_in_thread
+from foxapi_core.emulator import SCENARIOS, Emulator, RunningEmulator, Scenario, serve_in_thread
 
 BODY = {"model": "gemini-3.1-pro-preview", "messages": [{"role": "user", "content": "laugh"}]}
 HAHA = ["ha", "ha", "ha", "ha", " done"]
@@ -282,6 +282,32 @@ def test_an_unknown_pending_status_fails_early_naming_it(
     assert "QUEUED_FOR_GPU" in str(info.value)
     assert sum("QUEUED_FOR_GPU" in r.getMessage() for r in caplog.records) == 1
     assert emu.counters.polls <= 10
+
+
+# --- the named scenarios (foxapi_core.emulator.SCENARIOS), every transport -------------------
+
+
+SCENARIO_CASES = [
+    pytest.param(scenario, transport, id=f"{scenario}-{transport}")
+    for scenario in SCENARIOS.values()
+    for transport in ("stream", "poll", "sync", "stream_generate")
+    if transport.split("_")[0] in scenario.transports
+]
+
+
+@KINDS
+@pytest.mark.parametrize(("scenario", "transport"), SCENARIO_CASES)
+def test_every_scenario_gives_its_exact_answer(
+    foxapi_emulator: RunningEmulator, kind: str, transport: str, scenario: Scenario
+) -> None:
+    scenario.apply(foxapi_emulator.emulator)
+    if transport == "stream_generate":
+        events, completion = stream_generate(foxapi_emulator, kind, poll=FAST_POLLS)
+        assert "".join(c or "" for c in contents(events)) == scenario.answer
+    else:
+        completion = generate(foxapi_emulator, kind, transport=transport, poll=FAST_POLLS)
+    assert completion.text == scenario.answer
+    assert foxapi_emulator.emulator.counters.submits == 1
 
 
 # --- the model-based property, a few examples on a real socket ----------------------------------

@@ -33,7 +33,7 @@ from langchain_core.tools import tool
 
 import foxapi_core
 from foxapi_core import AsyncFoxAPIClient
-from foxapi_core.emulator import RunningEmulator
+from foxapi_core.emulator import SCENARIOS, RunningEmulator, Scenario
 from foxapi_core.emulator._state import TaskRecord
 from langchain_foxapi import (
     ChatFoxAPI,
@@ -622,3 +622,25 @@ def test_haha_done_through_chat_foxapi_invoke(
     emu.faults.cut_stream(after_chunks=2)
     message = run(make(foxapi_emulator), method)
     assert message.content == "hahahaha done"
+
+
+# --- every named hostile-server scenario (foxapi_core.emulator.SCENARIOS), every method --------
+
+SCENARIO_CASES = [
+    pytest.param(scenario, method, transport, id=f"{scenario}-{method}-{transport}")
+    for scenario in SCENARIOS.values()
+    for method in METHODS
+    for transport in ("stream", "poll", "sync")
+    if transport in scenario.transports
+    and (method in ("invoke", "ainvoke") or transport == "stream")  # streams always stream
+]
+
+
+@pytest.mark.parametrize(("scenario", "method", "transport"), SCENARIO_CASES)
+def test_every_scenario_gives_its_exact_answer_through_chat_foxapi(
+    foxapi_emulator: RunningEmulator, scenario: Scenario, method: str, transport: str
+) -> None:
+    scenario.apply(foxapi_emulator.emulator)
+    message = run(make(foxapi_emulator, transport=transport), method)
+    assert message.content == scenario.answer
+    assert foxapi_emulator.emulator.counters.submits == 1

@@ -22,7 +22,7 @@ from conftest import MakeLLM
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
 from foxapi_core import SubmitOutcomeUnknownError, TaskFailedError
-from foxapi_core.emulator import RunningEmulator
+from foxapi_core.emulator import SCENARIOS, RunningEmulator, Scenario
 
 MESSAGES = [ChatMessage(role="user", content="Name a river in France")]
 STREAM_PATH = "/v1/llm/generations/{}/stream"
@@ -289,3 +289,40 @@ async def test_haha_done_through_llama_index_complete(
     else:
         text = "".join(r.delta or "" for r in llm.stream_complete("laugh"))
     assert text == "hahahaha done"
+
+
+# --- every named hostile-server scenario (foxapi_core.emulator.SCENARIOS), every method --------
+
+LI_METHODS = ["chat", "achat", "stream_chat", "astream_chat", "complete", "stream_complete"]
+SCENARIO_CASES = [
+    pytest.param(scenario, method, transport, id=f"{scenario}-{method}-{transport}")
+    for scenario in SCENARIOS.values()
+    for method in LI_METHODS
+    for transport in ("stream", "poll", "sync")
+    if transport in scenario.transports
+    and ("stream" not in method or transport == "stream")  # streams always stream
+]
+
+
+async def _call(llm: Any, method: str) -> str:
+    if method in ("chat", "stream_chat"):
+        if method == "chat":
+            return str(llm.chat(MESSAGES).message.content)
+        return "".join(r.delta or "" for r in llm.stream_chat(MESSAGES))
+    if method == "achat":
+        return str((await llm.achat(MESSAGES)).message.content)
+    if method == "astream_chat":
+        return "".join([r.delta or "" async for r in await llm.astream_chat(MESSAGES)])
+    if method == "complete":
+        return str(llm.complete("laugh").text)
+    return "".join(r.delta or "" for r in llm.stream_complete("laugh"))
+
+
+@pytest.mark.parametrize(("scenario", "method", "transport"), SCENARIO_CASES)
+async def test_every_scenario_gives_its_exact_answer_through_foxapi(
+    make_llm: MakeLLM, emu: RunningEmulator, scenario: Scenario, method: str, transport: str
+) -> None:
+    scenario.apply(emu.emulator)
+    llm = make_llm(transport=transport, poll_initial_delay=0.01, poll_max_interval=0.05)
+    assert await _call(llm, method) == scenario.answer
+    assert emu.emulator.counters.submits == 1

@@ -8,7 +8,8 @@
 
 Behaviour follows the protocol reference (sections 2-6, decisions of section 10); faults are
 queued on :attr:`Emulator.faults`, standing server quirks set on :attr:`Emulator.quirks`
-(:class:`Quirks`), and counters read from :attr:`Emulator.counters`.
+(:class:`Quirks`), and counters read from :attr:`Emulator.counters`. :data:`SCENARIOS` names
+the hostile-server behaviours a correct client must survive, each with the answer it must return.
 """
 
 from ._app import ConnectionDropped
@@ -16,10 +17,12 @@ from ._emulator import Emulator
 from ._faults import Fault, Faults
 from ._quirks import Quirks
 from ._responder import Answer, ToolCall, Usage, chunks, completion, respond
+from ._scenarios import SCENARIOS, Scenario
 from ._server import RunningEmulator, serve, serve_in_thread
 from ._state import Counters, EmulatorConfig, RequestRecord, TaskRecord
 
 __all__ = [
+    "SCENARIOS",
     "Answer",
     "ConnectionDropped",
     "Counters",
@@ -30,6 +33,7 @@ __all__ = [
     "Quirks",
     "RequestRecord",
     "RunningEmulator",
+    "Scenario",
     "TaskRecord",
     "ToolCall",
     "Usage",
