@@ -36,6 +36,8 @@ TEST_FILES = [
     "tests/core/test_hardening.py",
     "tests/core/test_server_ids.py",
     "tests/core/test_api_key.py",
+    "tests/core/test_empty_input.py",
+    "tests/core/test_audio.py",
     "tests/langchain/test_lc_reliability.py",
     "tests/llama_index/test_llama_reliability.py",
 ]
@@ -206,8 +208,14 @@ PROPERTIES: list[tuple[str, list[str]]] = [
     (
         "API keys: surrounding whitespace stripped; control or non-ASCII characters refused "
         "before any I/O with a ConfigurationError that does not contain the key; a key echoed in "
-        "an error body is scrubbed from the message and .body",
+        "an error body or header is scrubbed from the message, .body and cassettes "
+        "(foxapi_core.testing.vcr_secret_filters)",
         [
+            "test_surrounding_whitespace_is_stripped",
+            "test_surrounding_whitespace_is_stripped_async",
+            "test_bad_characters_are_refused_before_any_request_async",
+            "test_a_key_echoed_by_the_server_never_reaches_a_cassette",
+            "test_canary_key_is_in_no_error_and_no_debug_log",
             "test_key_with_surrounding_whitespace_is_stripped_and_works",
             "test_bad_characters_are_refused_before_any_request",
             "test_a_key_echoed_by_a_gateway_is_scrubbed_from_the_error_and_its_body",
@@ -216,9 +224,17 @@ PROPERTIES: list[tuple[str, list[str]]] = [
     (
         "Broken answers raise project errors: a 2xx submit without a readable task is "
         "SubmitOutcomeUnknownError (never re-sent); list_models on null data or deeply nested "
-        "JSON raises FoxAPIError; deadline<=0, offset<0 and unknown transports are refused "
-        "before anything is sent, naming the field and the fix",
+        "JSON raises FoxAPIError; an SSE line or event past MAX_EVENT_CHARS is a StreamError "
+        "with the task id and offset, after the events before it; deadline<=0, offset<0, unknown "
+        "transports, an empty user message, a text file named .wav and random bytes named .mp3 "
+        "are refused before anything is sent, naming the field and the fix",
         [
+            "test_an_oversized_event_raises_a_stream_error_with_task_id_and_offset",
+            "test_events_before_an_over_long_one_in_the_same_read_are_returned_then_it_raises",
+            "test_a_line_past_the_cap_raises_stream_error_in_small_reads",
+            "test_empty_user_message_is_refused_before_sending",
+            "test_content_that_is_not_the_named_format_is_refused",
+            "test_text_file_named_wav_is_never_uploaded",
             "test_a_2xx_submit_without_a_readable_task_is_outcome_unknown",
             "test_list_models_on_null_data_raises_a_project_error",
             "test_deeply_nested_models_answer_raises_a_project_error_not_recursion_error",
@@ -227,7 +243,10 @@ PROPERTIES: list[tuple[str, list[str]]] = [
     ),
     (
         "Load: 500 concurrent async generate calls, 10 % hit by each kind of fault: answers equal "
-        "the reference, zero duplicate submits, connections bounded by the pool, nothing leaked",
+        "the reference, zero duplicate submits, connections bounded by the pool, nothing leaked; "
+        "with repeated-chunk answers (re-serialised, keep-alives), runs of 5xx on polls and "
+        "stream reconnects, and an odd server (unknown status word, error event after "
+        "completion, no total_chunks)",
         ["test_500_concurrent_generates_with_faults_lose_nothing"],
     ),
     (
@@ -269,6 +288,10 @@ PROPERTIES: list[tuple[str, list[str]]] = [
             "test_skipped_chunk_without_emitting_returns_the_task_result",
             "test_wrong_total_never_gives_a_wrong_answer",
             "test_doubled_chunk_is_a_typed_error_carrying_the_result",
+            "test_a_last_chunk_left_out_of_the_stream_is_fetched_from_the_gap",
+            "test_a_middle_chunk_left_out_is_never_a_wrong_answer",
+            "test_a_doubled_chunk_is_never_a_wrong_answer",
+            "test_a_wrong_total_chunks_never_gives_a_wrong_answer",
         ],
     ),
     (
@@ -286,6 +309,8 @@ PROPERTIES: list[tuple[str, list[str]]] = [
             "test_sync_answered_with_a_task_follows_the_task",
             "test_sync_answer_with_no_choices_is_a_typed_error",
             "test_completed_result_with_no_choices_is_a_typed_error",
+            "test_a_result_without_choices_is_a_typed_error_never_an_empty_answer",
+            "test_a_sync_submit_answered_with_a_task_follows_the_task",
         ],
     ),
     (
@@ -300,6 +325,7 @@ PROPERTIES: list[tuple[str, list[str]]] = [
             "test_unknown_status_with_results_is_done",
             "test_unknown_completed_status_with_results_is_done",
             "test_unknown_status_without_results_fails_early_naming_it",
+            "test_an_unknown_pending_status_fails_early_naming_it",
         ],
     ),
     (
@@ -311,6 +337,19 @@ PROPERTIES: list[tuple[str, list[str]]] = [
             "test_every_server_behaviour_gives_the_answer_exactly_once_or_a_typed_error",
             "test_without_emitting_the_answer_is_right_or_a_typed_error",
             "test_quirky_servers_on_a_socket_give_the_answer_once_or_a_typed_error",
+        ],
+    ),
+    (
+        "The named hostile-server scenarios (foxapi_core.emulator.SCENARIOS: honoured offset "
+        "with repeats, re-serialised replay, keep-alives, error after completion, null results, "
+        "unknown status, wrong or absent total_chunks, a skipped chunk, a stream answering 5xx, "
+        "sync answered with a task) give their exact answer on every transport where one can "
+        "be had, sync and async, through the core clients, ChatFoxAPI and LlamaIndex's FoxAPI",
+        [
+            "test_every_scenario_gives_its_exact_answer",
+            "test_every_scenario_gives_its_exact_answer_through_chat_foxapi",
+            "test_every_scenario_gives_its_exact_answer_through_foxapi",
+            "test_a_misspelt_quirk_is_refused_not_silently_ignored",
         ],
     ),
     (
