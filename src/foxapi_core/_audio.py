@@ -47,7 +47,7 @@ from ._audio_source import (
     document_id,
     plan_jobs,
 )
-from ._batch_audio import AudioJournal
+from ._batch_audio import AudioJournal, Need, advance
 from ._batch_journal import Journal
 from ._client import (
     AsyncFoxAPIClient,
@@ -55,7 +55,7 @@ from ._client import (
     FoxAPIClient,
     StreamingGeneration,
 )
-from ._errors import FoxAPIError, RequestValidationError, StreamError, TaskFailedError
+from ._errors import FoxAPIError, RequestValidationError, StreamError
 from ._wire import ChatCompletion
 
 __all__ = [
@@ -257,54 +257,44 @@ class FoxAPIAudio:
         return results
 
     def _journaled_sync(self, job: AudioJob, options: AudioOptions) -> AudioResult:
-        # The decisions live in AudioJournal; this and _journaled_async only do the I/O.
+        # The decisions live in AudioJournal.flow; this and _journaled_async only do the I/O.
         assert self.journal is not None
-        key = document_id(job, options)
-        step = self.journal.begin(key)
-        if step.completion is not None:
-            return self._result(job, options, step.completion, step.task_id)
-        task_id = step.task_id
-        if task_id is None:
+        flow = self.journal.flow(document_id(job, options))
+        step = advance(flow)
+        while isinstance(step, Need):
             try:
-                task_id = self.client.submit(build_request(job, options), stream=True).id
+                if step.what == "submit":
+                    answer: Any = self.client.submit(build_request(job, options), stream=True).id
+                else:
+                    stream = self.client.stream(step.task_id)
+                    for _ in stream:
+                        pass
+                    answer = _completion(stream)
             except FoxAPIError as exc:
-                self.journal.rejected(key, exc)
-                raise
-            self.journal.submitted(key, task_id)
-        stream = self.client.stream(task_id)
-        try:
-            for _ in stream:
-                pass
-        except TaskFailedError as exc:
-            self.journal.task_failed(key, exc)
-            raise
-        self.journal.finished(key, _completion(stream))
-        return self._result(job, options, _completion(stream), task_id)
+                step = advance(flow, failure=exc)
+            else:
+                step = advance(flow, answer)
+        return self._result(job, options, *step)
 
     async def _journaled_async(self, job: AudioJob, options: AudioOptions) -> AudioResult:
         assert self.journal is not None
-        key = document_id(job, options)
-        step = self.journal.begin(key)
-        if step.completion is not None:
-            return self._result(job, options, step.completion, step.task_id)
-        task_id = step.task_id
-        if task_id is None:
-            request = await asyncio.to_thread(build_request, job, options)
+        flow = self.journal.flow(document_id(job, options))
+        step = advance(flow)
+        while isinstance(step, Need):
             try:
-                task_id = (await self.async_client.submit(request, stream=True)).id
+                if step.what == "submit":
+                    request = await asyncio.to_thread(build_request, job, options)
+                    answer: Any = (await self.async_client.submit(request, stream=True)).id
+                else:
+                    stream = self.async_client.stream(step.task_id)
+                    async for _ in stream:
+                        pass
+                    answer = _completion(stream)
             except FoxAPIError as exc:
-                self.journal.rejected(key, exc)
-                raise
-            self.journal.submitted(key, task_id)
-        stream = self.async_client.stream(task_id)
-        try:
-            async for _ in stream:
-                pass
-        except TaskFailedError as exc:
-            self.journal.task_failed(key, exc)
-            raise
-        self.journal.finished(key, _completion(stream))
-        return self._result(job, options, _completion(stream), task_id)
+                step = advance(flow, failure=exc)
+            else:
+                step = advance(flow, answer)
+        return self._result(job, options, *step)
 
     async def _agenerate(self, job: AudioJob, options: AudioOptions) -> AudioResult:
         if self.journal is not None:

@@ -10,15 +10,42 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ._batch_journal import Journal, SqliteJournal
 from ._batch_rows import Action, RowState, action_on_resume
 from ._errors import FoxAPIError, SubmitOutcomeUnknownError, TaskFailedError
 from ._wire import ChatCompletion
 
-__all__ = ["AudioJournal", "JournalStep"]
+__all__ = ["AudioJournal", "JournalStep", "JournaledFlow", "Need", "advance"]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What the flow needs from its driver: ``"submit"`` (answer with the task id) or
+    ``"stream"`` (stream ``task_id`` to its end; answer with the completion)."""
+
+    what: Literal["submit", "stream"]
+    task_id: str = ""
+
+
+#: Yields :class:`Need`\ s, is sent their answers (or thrown their errors), returns
+#: ``(completion, task_id)``.
+JournaledFlow = Generator[Need, Any, tuple[ChatCompletion, str | None]]
+
+
+def advance(
+    flow: JournaledFlow, answer: Any = None, *, failure: FoxAPIError | None = None
+) -> Need | tuple[ChatCompletion, str | None]:
+    """Run ``flow`` to its next need (sending ``answer`` or throwing ``failure``), or to its
+    result; the flow's own errors propagate."""
+    try:
+        return flow.throw(failure) if failure is not None else flow.send(answer)
+    except StopIteration as stop:
+        result: tuple[ChatCompletion, str | None] = stop.value
+        return result
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,31 @@ class AudioJournal:
         if action is Action.SUBMIT:
             self.journal.move(key, RowState.SUBMITTING)  # on disk before the POST
         return JournalStep(action, entry.task_id)
+
+    def flow(self, key: str) -> JournaledFlow:
+        """One job from its journal row to its answer, each step committed before the next.
+
+        The sync and async loaders drive the same flow (``send``/``throw``), doing only the I/O.
+        """
+        step = self.begin(key)
+        if step.completion is not None:
+            return step.completion, step.task_id
+        task_id = step.task_id
+        if task_id is None:
+            try:
+                task_id = yield Need("submit")
+            except FoxAPIError as exc:
+                self.rejected(key, exc)
+                raise
+            assert task_id is not None
+            self.submitted(key, task_id)
+        try:
+            completion: ChatCompletion = yield Need("stream", task_id)
+        except TaskFailedError as exc:
+            self.task_failed(key, exc)
+            raise
+        self.finished(key, completion)
+        return completion, task_id
 
     def submitted(self, key: str, task_id: str) -> None:
         """The submit answered with a task id."""

@@ -226,3 +226,63 @@ async def test_openai_lines_and_completion_order(tmp_path: Path) -> None:
     finished = [e.custom_id for e in journal.entries("completion")]
     journal.close()
     assert finished == by_completion and sorted(finished) == [f"o{i}" for i in range(6)]
+
+
+# --- the audio journal's flow, driven by hand (what FoxAPIAudio's sync and async drivers do) ---
+
+
+def _completion(text: str) -> object:
+    from foxapi_core import ChatCompletion
+
+    return ChatCompletion.model_validate(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+        }
+    )
+
+
+def test_audio_journal_flow_commits_each_step_before_the_next(tmp_path: Path) -> None:
+    from foxapi_core._batch_audio import AudioJournal, Need, advance
+
+    path = tmp_path / "audio.journal"
+    journal = AudioJournal(path)
+    flow = journal.flow("doc-1")
+    assert advance(flow) == Need("submit")
+    assert journal.journal.get("doc-1").state is RowState.SUBMITTING  # on disk before the POST
+    assert advance(flow, "task-llm-1-abcdefgh") == Need("stream", "task-llm-1-abcdefgh")
+    assert journal.journal.get("doc-1").task_id == "task-llm-1-abcdefgh"
+    completion, task_id = advance(flow, _completion("hello"))  # type: ignore[misc]
+    assert (completion.text, task_id) == ("hello", "task-llm-1-abcdefgh")
+    # a rerun returns the answer from the journal: no need at all
+    again = AudioJournal(path).flow("doc-1")
+    assert advance(again)[0].text == "hello"  # type: ignore[index]
+
+
+def test_audio_journal_flow_resumes_by_task_id_and_records_failures(tmp_path: Path) -> None:
+    from foxapi_core import BadRequestError, TaskFailedError
+    from foxapi_core._batch_audio import AudioJournal, Need, advance
+
+    journal = AudioJournal(tmp_path / "audio.journal")
+    first = journal.flow("doc-1")
+    advance(first)
+    advance(first, "task-llm-1-abcdefgh")  # crash here: submitted, not streamed
+    resumed = AudioJournal(tmp_path / "audio.journal").flow("doc-1")
+    assert advance(resumed) == Need("stream", "task-llm-1-abcdefgh")  # no second submit
+    with pytest.raises(TaskFailedError):
+        advance(resumed, failure=TaskFailedError("boom", task_id="task-llm-1-abcdefgh"))
+    assert journal.journal.get("doc-1").state is RowState.FAILED
+    refused = journal.flow("doc-2")
+    advance(refused)
+    with pytest.raises(BadRequestError):
+        advance(refused, failure=BadRequestError("no", status=400))
+    assert journal.journal.get("doc-2").state is RowState.FAILED
