@@ -29,7 +29,7 @@ from langchain_core.messages.tool import tool_call as make_tool_call
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 
 from foxapi_core import ChatCompletion, ToolCall, Usage
-from foxapi_core._routing import to_foxapi_block
+from foxapi_core._blocks import to_foxapi_block
 
 __all__ = [
     "PROVIDER",
