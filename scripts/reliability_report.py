@@ -416,8 +416,10 @@ def render(cases: dict[tuple[str, str], list[str]]) -> tuple[str, bool]:
         '    assert (prompt | llm).invoke({"q": "hi"}).content == scenario.answer',
         "```",
         "",
-        "One-shot faults (`emulator.faults`: cut, stall, 5xx, dropped submit...) and standing",
-        "quirks (`emulator.quirks`) combine with them.",
+        "This is what `tests/langchain/test_lc_reliability.py::"
+        "test_every_scenario_gives_its_exact_answer_through_chat_foxapi` does. One-shot faults",
+        "(`emulator.faults`: cut, stall, 5xx, dropped submit...) and standing quirks",
+        "(`emulator.quirks`) combine with them.",
         "",
     ]
     all_proven = True
