@@ -413,7 +413,7 @@ def render(cases: dict[tuple[str, str], list[str]]) -> tuple[str, bool]:
         "    scenario.apply(foxapi_emulator.emulator)",
         '    llm = ChatFoxAPI(model="gpt-5.5", base_url=foxapi_emulator.base_url,',
         "                     api_key=foxapi_emulator.api_key)",
-        '    assert (prompt | llm).invoke({"q": "hi"}).content == scenario.answer',
+        '    assert llm.invoke("hi").content == scenario.answer',
         "```",
         "",
         "This is what `tests/langchain/test_lc_reliability.py::"
