@@ -5,24 +5,22 @@ The stream is consumed with resume after a cut (``?offset=N``, verified: a serve
 0 is recognised, reference section 10), each chunk delivered once, validated and assembled; when the
 stream is gone (past its retention) the task is polled instead and the caller gets what it had not
 seen yet. :func:`generate_flow` chooses the transport; :func:`stream_flow` attaches to an existing
-task. The primitives (commands, requests with retries, polling) are in :mod:`foxapi_core._flows`.
+task. One connection of the stream (delivering each chunk once, checking a resume) is
+:mod:`._stream_connection`; the primitives (commands, requests with retries, polling) are in
+:mod:`._flows`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import ValidationError
+from dataclasses import dataclass
+from typing import Any
 
 from ._assembler import ChunkAssembler
 from ._errors import (
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     FoxAPIError,
     StreamError,
     SubmitOutcomeUnknownError,
@@ -31,7 +29,6 @@ from ._errors import (
 )
 from ._flows import (
     CLOSE_STREAM,
-    READ_STREAM,
     SUBMIT_PATH,
     Emit,
     Flow,
@@ -41,7 +38,6 @@ from ._flows import (
     TransportFailure,
     check_server_task_id,
     check_task_id,
-    get_task_flow,
     parse_reply,
     send_flow,
     submit_flow,
@@ -49,7 +45,7 @@ from ._flows import (
     wait_flow,
 )
 from ._resume import Resume, State
-from ._sse import ServerSentEvent, SSEDecoder
+from ._stream_connection import Sink, read_connection, stall_error
 from ._wire import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -67,122 +63,6 @@ __all__ = ["generate_flow", "stream_flow"]
 logger = logging.getLogger("foxapi")
 
 
-_validate_chunk: Callable[[str], ChatCompletionChunk] = (
-    ChatCompletionChunk.__pydantic_validator__.validate_json
-)
-
-
-@dataclass
-class _Sink:
-    """Where delivered chunks go: the assembler, the caller (when emitting) and the history used
-    to recognise a server that replays from chunk 0 instead of honouring ``?offset``."""
-
-    ctx: FlowContext
-    task_id: str
-    assembler: ChunkAssembler
-    emit: bool
-    delivered: int = 0
-    history: list[str] = field(default_factory=list)
-    history_start: int = 0
-    keepalives: int = 0
-    #: The stream was re-read from a gap that ``done`` revealed: check it against the task.
-    repaired: bool = False
-
-    def keepalive(self, data: str) -> None:
-        """An unnamed ``data:`` that is not a chunk: ignored and not counted (logged once)."""
-        if not self.keepalives:
-            logger.info(
-                "Task %s: ignoring data events that are not chunks (first: %.80r).",
-                self.task_id,
-                data,
-            )
-        self.keepalives += 1
-
-    def deliver(self, data: str) -> Flow[None]:
-        try:
-            # the model's validator directly: skips ``model_validate_json``'s Python wrapper
-            chunk = _validate_chunk(data)
-        except ValidationError as exc:
-            raise StreamError(
-                f"Task {self.task_id}: chunk {self.delivered} is not a valid "
-                "chat.completion.chunk; resume with client.stream(task_id, offset=...) or read "
-                "the result with client.wait(task_id).",
-                task_id=self.task_id,
-                offset=self.delivered,
-            ) from exc
-        self.assembler.add(chunk)
-        self.history.append(data)
-        index = self.delivered
-        self.delivered = self.ctx.delivered = index + 1
-        if self.emit:
-            yield Emit(ChunkEvent(self.task_id, index, data, chunk))
-
-
-def _read(decoder: SSEDecoder) -> Flow[tuple[list[ServerSentEvent], TransportFailure | None]]:
-    """Read once from the open stream: the events decoded, and a failure if the read failed.
-    An empty list with no failure after ``decoder.close()`` means end of stream; ``_UNREADABLE``
-    last means the decoder gave up (after the events before it, which are kept)."""
-    data = yield READ_STREAM
-    if isinstance(data, TransportFailure):
-        return [], data
-    try:
-        events = [*decoder.close(), _EOF] if not data else decoder.feed(data)
-    except StreamError:
-        events = []
-    if decoder.error is not None:
-        events.append(_UNREADABLE)
-    return events, None
-
-
-_EOF = ServerSentEvent(event="\x00eof")
-_UNREADABLE = ServerSentEvent(event="\x00unreadable")
-_DRAIN_READS = 4
-
-
-def _drain() -> Flow[None]:
-    """Read the few bytes left after ``done`` (the body's terminator) so that the connection
-    goes back to the pool: closing a response with unread body discards its connection, which
-    made every streamed call pay a new TCP (and TLS) handshake."""
-    for _ in range(_DRAIN_READS):
-        data = yield READ_STREAM
-        if not data or isinstance(data, TransportFailure):
-            return
-
-
-def _total_chunks(data: str) -> int | None:
-    try:
-        value = json.loads(data).get("total_chunks")
-    except (ValueError, AttributeError, RecursionError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _is_chunk(data: str) -> bool:
-    """Whether an unnamed ``data:`` payload is a chunk: a JSON object with ``choices`` and no
-    other ``object`` (reference section 10: anything else is a keep-alive, not counted)."""
-    try:
-        payload = json.loads(data)
-    except (ValueError, RecursionError):
-        return True  # malformed: let the chunk validation say so, with the offset
-    return (
-        isinstance(payload, dict)
-        and "choices" in payload
-        and payload.get("object", "chat.completion.chunk") == "chat.completion.chunk"
-    )
-
-
-@dataclass
-class _Outcome:
-    """How one connection ended: ``done`` (with ``total_chunks`` and, when the resume is still
-    undecided, the :class:`Resume` the task's text must decide), a ``cut`` or ``stall`` to
-    reconnect after, or ``task``: the answer is the task's ``completion``."""
-
-    kind: Literal["done", "cut", "stall", "task"]
-    total: int | None = None
-    resume: Resume | None = None
-    completion: ChatCompletion | None = None
-
-
 @dataclass
 class _StreamEnd:
     total: int | None = None
@@ -191,146 +71,7 @@ class _StreamEnd:
     completion: ChatCompletion | None = None
 
 
-def _stall_error(sink: _Sink, failure: TransportFailure) -> APITimeoutError:
-    error = APITimeoutError(
-        f"Task {sink.task_id}: the stream stalled (no data for "
-        f"{sink.ctx.config.timeouts.stream_idle:g} s); resume with "
-        f"client.stream(task_id, offset={sink.delivered}).",
-        task_id=sink.task_id,
-        offset=sink.delivered,
-    )
-    error.__cause__ = failure.error
-    return error
-
-
-def _deadline_error(sink: _Sink) -> TaskTimeoutError:
-    return TaskTimeoutError(
-        f"Task {sink.task_id}: the deadline passed while streaming; resume with "
-        f"client.stream(task_id, offset={sink.delivered}).",
-        task_id=sink.task_id,
-        offset=sink.delivered,
-    )
-
-
-def _connection(
-    sink: _Sink, deadline: float, known_prefix: bool, resume: Resume | None = None
-) -> Flow[_Outcome]:
-    """Consume one opened connection, delivering each chunk once (see :mod:`._resume`).
-    ``resume`` is the undecided verification of the previous connection, if it broke off."""
-    ctx = sink.ctx
-    decoder = SSEDecoder()
-    # After a reconnect with ?offset=N the server either resumed at chunk N or replayed from 0
-    # (reference section 10: verify, never assume). Only while that is undecided are chunks held
-    # and compared; the hot path below is a plain deliver.
-    if resume is not None:
-        resume.reconnect()
-    elif sink.delivered:
-        resume = Resume(sink.delivered, sink.history if known_prefix else None)
-    verifying = resume is not None
-    while True:
-        events, failure = yield from _read(decoder)
-        if failure is not None:
-            if failure.timeout and ctx.clock() >= deadline:
-                # The read was cut short by the deadline (Send.timeout), not by a stall.
-                raise _deadline_error(sink) from failure.error
-            if failure.timeout:
-                logger.info("Task %s: the stream stalled; resuming.", sink.task_id)
-                return _Outcome("stall", resume=resume)
-            return _Outcome("cut", resume=resume)
-        for event in events:
-            name = event.event
-            if name == "message":
-                data = event.data
-                name = "done" if data == "[DONE]" else "chunk" if _is_chunk(data) else ""
-                if not name:
-                    sink.keepalive(data)
-                    continue
-            if name == "chunk":
-                if verifying:
-                    assert resume is not None
-                    for data in resume.chunk(event.data):
-                        yield from sink.deliver(data)
-                    verifying = resume.state is not State.STREAMING
-                else:
-                    yield from sink.deliver(event.data)
-            elif name == "done":
-                total = _total_chunks(event.data) if event.event == "done" else None
-                if resume is not None:
-                    # A count already contradicted (it sent us back for a gap) proves nothing.
-                    ready = resume.done(None if sink.repaired else total)
-                    if ready is None:
-                        yield from _drain()
-                        return _Outcome("done", total, resume=resume)
-                    for data in ready:
-                        yield from sink.deliver(data)
-                yield from _drain()
-                return _Outcome("done", total)
-            elif name == "error":
-                detail = _error_message(event.data)
-                error = StreamError(
-                    f"Task {sink.task_id}: the stream ended with an error: {detail}",
-                    task_id=sink.task_id,
-                    offset=sink.delivered,
-                )
-                yield CLOSE_STREAM
-                completion = yield from _task_after_error(sink, deadline, error, detail)
-                return _Outcome("task", completion=completion)
-            elif event is _EOF:
-                return _Outcome("cut", resume=resume)
-            elif event is _UNREADABLE:
-                # The decoder knows bytes, not tasks: say which task, and where to resume it.
-                raise StreamError(
-                    f"Task {sink.task_id}: {decoder.error.message if decoder.error else ''} "
-                    f"Resume with client.stream(task_id, offset={sink.delivered}).",
-                    task_id=sink.task_id,
-                    offset=sink.delivered,
-                )
-        if ctx.clock() > deadline:
-            raise _deadline_error(sink)
-
-
-def _task_after_error(
-    sink: _Sink, deadline: float, error: StreamError, detail: str
-) -> Flow[ChatCompletion]:
-    """An ``error`` event carries only a message; the task says what really happened: failed
-    (TaskFailedError with the task's code, what ``transport="poll"`` raises), or completed with
-    its answer (returned: an answer the server holds is never thrown away)."""
-    if not sink.task_id:  # a sync+stream POST: no task to ask
-        raise error
-    try:
-        task = yield from get_task_flow(sink.ctx, sink.task_id, deadline)
-    except FoxAPIError:
-        raise error from None  # the check is best effort: the stream's own error stands
-    status = task.status.lower()
-    if status in ("failed", "cancelled"):
-        info = task.error
-        raise TaskFailedError(
-            f"Task {sink.task_id} {status}: {(info.message if info else None) or detail}",
-            task_id=sink.task_id,
-            code=(info.code or info.type) if info else status,
-        ) from error
-    if status == "completed" and task.results and task.results[0].choices:
-        logger.warning(
-            "Task %s: the stream ended with an error (%s) but the task is completed; "
-            "returning its result.",
-            sink.task_id,
-            detail,
-        )
-        return task.results[0]
-    raise error
-
-
-def _error_message(data: str) -> str:
-    try:
-        message = json.loads(data).get("message")
-    except (ValueError, AttributeError, RecursionError):
-        message = None
-    return str(message) if message else data or "no message"
-
-
-def _stream_flow(
-    sink: _Sink, path: str, deadline: float, *, known_prefix: bool
-) -> Flow[_StreamEnd]:
+def _stream_flow(sink: Sink, path: str, deadline: float, *, known_prefix: bool) -> Flow[_StreamEnd]:
     """Consume a task's SSE stream from ``sink.delivered``, reconnecting with ``?offset`` after a
     cut or a stall, and from the gap when ``done`` counts more chunks than arrived.
 
@@ -357,7 +98,7 @@ def _stream_flow(
                 raise
             return _StreamEnd(fallback=exc)
         before = sink.delivered, len(resume.held) if resume is not None else 0
-        outcome = yield from _connection(sink, deadline, known_prefix, resume)
+        outcome = yield from read_connection(sink, deadline, known_prefix, resume)
         yield CLOSE_STREAM
         resume = None
         if outcome.kind == "task":
@@ -402,7 +143,7 @@ def _stream_flow(
             yield Sleep(delay)
 
 
-def _synthetic_event(sink: _Sink, completion: ChatCompletion) -> ChunkEvent | None:
+def _synthetic_event(sink: Sink, completion: ChatCompletion) -> ChunkEvent | None:
     """When the stream became unavailable part-way, a chunk carrying what the caller has not
     seen yet, built from the task's final result."""
     message = completion.message
@@ -445,7 +186,7 @@ def _synthetic_event(sink: _Sink, completion: ChatCompletion) -> ChunkEvent | No
 
 
 def _finish(
-    sink: _Sink, end: _StreamEnd, deadline: float, *, synthesize: bool
+    sink: Sink, end: _StreamEnd, deadline: float, *, synthesize: bool
 ) -> Flow[ChatCompletion]:
     """The final ChatCompletion after a stream.
 
@@ -516,7 +257,7 @@ def _finish(
     return _with_reasoning(ctx, completion, assembler.reasoning, complete=False)
 
 
-def _check_extra(sink: _Sink, end: _StreamEnd, completion: ChatCompletion) -> None:
+def _check_extra(sink: Sink, end: _StreamEnd, completion: ChatCompletion) -> None:
     """More chunks arrived than ``done`` counted: a wrong count if the text agrees with the
     task's result, else chunks were doubled, which a caller that was handed them must know."""
     if sink.assembler.content == completion.text or not sink.emit:
@@ -577,7 +318,7 @@ def stream_flow(
     replays from 0 is recognised by ``done``'s ``total_chunks`` instead of by content."""
     ctx.config.require_key()
     ctx.task_id = check_task_id(task_id)
-    sink = _Sink(ctx, task_id, ChunkAssembler(), emit, delivered=offset, history_start=offset)
+    sink = Sink(ctx, task_id, ChunkAssembler(), emit, delivered=offset, history_start=offset)
     ctx.delivered = offset
     end = yield from _stream_flow(
         sink, path or f"{SUBMIT_PATH}/{task_id}/stream", deadline, known_prefix=offset == 0
@@ -660,11 +401,11 @@ def _sync_flow(
         }
     cmd = Send("POST", SUBMIT_PATH, body=sync_body, kind="stream", submit=True)
     yield from send_flow(ctx, cmd, deadline)
-    sink = _Sink(ctx, "", ChunkAssembler(), emit)
-    outcome = yield from _connection(sink, deadline, known_prefix=True)
+    sink = Sink(ctx, "", ChunkAssembler(), emit)
+    outcome = yield from read_connection(sink, deadline, known_prefix=True)
     yield CLOSE_STREAM
     if outcome.kind == "stall":
-        raise _stall_error(sink, TransportFailure(TimeoutError("stream idle"), True, True))
+        raise stall_error(sink, TransportFailure(TimeoutError("stream idle"), True, True))
     if outcome.kind == "cut":
         raise StreamError(
             "The sync stream broke off and a sync request cannot be resumed; use "
@@ -724,7 +465,7 @@ def generate_flow(
         return (yield from _sync_flow(ctx, body, deadline, thinking=thinking, emit=emit))
     stream = transport == "stream" or thinking
     task = yield from submit_flow(ctx, {**body, "stream": True} if stream else body, deadline)
-    sink = _Sink(ctx, task.id, ChunkAssembler(), emit)
+    sink = Sink(ctx, task.id, ChunkAssembler(), emit)
     path = _stream_path(task)
     if transport == "stream":
         end = yield from _stream_flow(sink, path, deadline, known_prefix=True)

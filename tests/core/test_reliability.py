@@ -534,11 +534,11 @@ def test_an_oversized_event_raises_a_stream_error_with_task_id_and_offset(
     to resume, like every other stream error."""
     import functools
 
-    from foxapi_core import _generation
+    from foxapi_core import _stream_connection
     from foxapi_core._sse import SSEDecoder
 
     monkeypatch.setattr(
-        _generation, "SSEDecoder", functools.partial(SSEDecoder, max_event_chars=500)
+        _stream_connection, "SSEDecoder", functools.partial(SSEDecoder, max_event_chars=500)
     )
     foxapi_emulator.emulator.quirks.answer_chunks = ["a", "b", "x" * 1000, "c"]
     seen: list[ChunkEvent] = []
