@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -384,9 +386,46 @@ def _task(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emulator(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorConfig, serve
+#: What ``foxapi emulator`` needs beyond the base install (the ``emulator`` extra).
+EMULATOR_EXTRA = "pip install 'foxapi-integrations[emulator]'"
 
+
+def _port_refusal(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or ``None`` when it can.
+
+    Checked by binding (with ``SO_REUSEADDR``, as uvicorn does) before anything is printed, so
+    that a port in use is refused before the ``export`` lines a user might already copy.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        return f"--host {host}: cannot be resolved ({exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another emulator?); "
+                    f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8765}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose --port/--host"
+    return None
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    try:
+        from .emulator import EmulatorConfig, serve
+    except ImportError as exc:
+        raise _UsageError(
+            f"the emulator is not installed (missing module {exc.name or exc}): "
+            f"{EMULATOR_EXTRA}"
+        ) from None
+    refusal = _port_refusal(args.host, args.port)
+    if refusal is not None:
+        raise _UsageError(refusal)
     config = EmulatorConfig()
     print(f"FoxAPI emulator on http://{args.host}:{args.port}")
     print(f"  export {BASE_URL_ENV}=http://{args.host}:{args.port}")
