@@ -21,29 +21,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import importlib
 import json
+import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._audio_source import DEFAULT_AUDIO_MODEL
 from ._catalog import DEFAULT_CATALOG, Surface
-from ._client import FoxAPIClient
+from ._client import FoxAPIClient, RequestLike, StreamingGeneration
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
     FoxAPIError,
     InvalidRequestError,
+    NotFoundError,
     RequestValidationError,
     TaskFailedError,
     TaskTimeoutError,
 )
-from ._wire import ChatCompletion, MessagesRequest
+from ._wire import ChatCompletion, ChunkEvent, MessagesRequest
 
 __all__ = ["main"]
 
@@ -119,10 +121,60 @@ def _messages(prompt: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": prompt}]
 
 
+@dataclass
+class _Reading:
+    """The task this command is reading, so that Ctrl-C can say how to go on with the CLI.
+
+    ``offset`` counts the chunks already shown (the next chunk's index), when they were shown.
+    """
+
+    task_id: str | None = None
+    stream: StreamingGeneration | None = None
+    offset: int | None = None
+
+
+_READING = _Reading()
+
+
+def _events(stream: StreamingGeneration, *, shown: bool) -> Iterator[ChunkEvent]:
+    """``stream``'s events, remembering how far the user got (``shown``: they are printed)."""
+    _READING.stream = stream
+    for event in stream:
+        yield event
+        # Past the yield: the caller has handled (printed) this chunk.
+        if shown:
+            _READING.offset = event.index + 1
+
+
+def _complete(client: FoxAPIClient, request: RequestLike) -> ChatCompletion:
+    """``client.generate(request)``, through the stream so that Ctrl-C knows the task id."""
+    stream = client.stream_generate(request)
+    for _ in _events(stream, shown=False):
+        pass
+    assert stream.completion is not None  # a finished stream always has one
+    return stream.completion
+
+
+def _interrupted() -> None:
+    """Ctrl-C: the task goes on server-side; say how to read it with this command line."""
+    task_id = _READING.task_id or (_READING.stream.task_id if _READING.stream else None)
+    if task_id is None:
+        print("\ninterrupted", file=sys.stderr)
+        return
+    lines = [f"\ninterrupted: FoxAPI task {task_id} goes on without this command (and is billed)."]
+    if _READING.offset is not None:
+        lines.append(
+            f"  the rest of the answer:  foxapi task {task_id} --stream --offset {_READING.offset}"
+        )
+    lines.append(f"  the whole answer:        foxapi task {task_id} --wait")
+    print("\n".join(lines), file=sys.stderr)
+
+
 def _stream_to_stdout(client: FoxAPIClient, request: MessagesRequest) -> ChatCompletion | None:
     stream = client.stream_generate(request)
     in_reasoning = False
-    for event in stream:
+    _READING.offset = 0
+    for event in _events(stream, shown=True):
         delta = event.chunk.delta
         if delta.reasoning_content:
             if not in_reasoning:
@@ -157,8 +209,9 @@ def _demo(args: argparse.Namespace) -> int:
         if completion and completion.usage:
             print(f"   usage: {completion.usage.total_tokens} tokens\n")
         print(f"2. {THINKING_MODEL}, a thinking model, with its reasoning:")
-        answer = client.generate(
-            MessagesRequest(model=THINKING_MODEL, messages=_messages("Is 17 a prime number?"))
+        answer = _complete(
+            client,
+            MessagesRequest(model=THINKING_MODEL, messages=_messages("Is 17 a prime number?")),
         )
         print(f"  [reasoning] {answer.reasoning}")
         print(f"  [answer] {answer.text}")
@@ -210,7 +263,8 @@ def _chat(args: argparse.Namespace) -> int:
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
-            for event in stream:
+            _READING.offset = 0
+            for event in _events(stream, shown=True):
                 delta = event.chunk.delta
                 for name, text in (
                     ("reasoning", delta.reasoning_content if args.reasoning else None),
@@ -224,7 +278,7 @@ def _chat(args: argparse.Namespace) -> int:
                     print(text, end="", flush=True)
             print()
             return EXIT_OK
-        completion = client.generate(body)
+        completion = _complete(client, body)
     if args.json:
         print(completion.model_dump_json(indent=2, exclude_none=True))
     else:
@@ -262,45 +316,9 @@ def _models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _progress(total: int, enabled: bool) -> tuple[Callable[[int, int | None], None], Any]:
-    """A ``(done, total)`` callback drawing a tqdm bar on stderr, and the bar (or ``None``).
-
-    tqdm comes with the ``progress`` extra; without it there is simply no bar.
-    """
-    bar: Any = None
-    if enabled:
-        try:
-            tqdm = importlib.import_module("tqdm").tqdm
-        except ImportError:
-            bar = None
-        else:
-            bar = tqdm(total=total, desc="transcribing", unit="file", file=sys.stderr)
-
-    def update(done: int, _total: int | None) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
-
-    return update, bar
-
-
-def _output_names(files: Sequence[str]) -> list[str]:
-    """``<stem>.txt`` per input; a repeated stem gets ``-2``, ``-3``... in input order."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for file in files:
-        stem = Path(file).stem or "audio"
-        name, n = f"{stem}.txt", 1
-        while name in seen:
-            n += 1
-            name = f"{stem}-{n}.txt"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
 def _transcribe(args: argparse.Namespace) -> int:
-    from ._audio import FoxAPIAudio, _join
-    from ._audio_source import AudioResult
+    from ._audio import FoxAPIAudio
+    from ._cli_transcribe import transcribe_files
 
     files: list[str] = args.files
     out_dir: Path | None = Path(args.out) if args.out else None
@@ -310,74 +328,38 @@ def _transcribe(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot create --out directory {str(out_dir)!r}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    names = _output_names(files)
-    current = [-1]
-    bar: Any = None
-    codes: list[int] = []
-
-    def note(message: str) -> None:
-        if bar is not None:
-            bar.write(message, file=sys.stderr)  # above the bar, not through it
-        else:
-            print(message, file=sys.stderr)
-
-    def finish(index: int, results: list[AudioResult]) -> None:
-        """Print or write one source's text as soon as all its results are in."""
-        file = files[index]
-        failed = next((r.error for r in results if r.error is not None), None)
-        if failed is not None:
-            note(f"error: {file}: {failed}")
-            codes.append(_exit_code(failed) if isinstance(failed, FoxAPIError) else EXIT_ERROR)
-            return
-        text = _join(results)
-        if out_dir is None:
-            print(f"==> {file} <==\n{text}" if len(files) > 1 else text, flush=True)
-        else:
-            target = out_dir / names[index]
-            target.write_text(text + "\n", encoding="utf-8")
-            note(f"{file} -> {target}")
-
-    try:
-        with _service(
-            use_emulator=args.emulator,
-            announce=True,
-            validate=args.validate,
-            allow_insecure_http=args.allow_insecure_http,
-        ) as (client, _):
-            update, bar = _progress(len(files), args.progress and len(files) > 1)
-
-            def on_progress(done: int, total: int | None) -> None:
-                current[0] = done - 1  # reported just before that source's results are yielded
-                update(done, total)
-
-            audio = FoxAPIAudio(
-                args.model,
-                prompt=args.prompt,
-                split=args.split,
-                max_concurrency=args.concurrency,
-                on_error="record",  # a failed file does not stop the others
-                client=client,
-            )
-            index, pending = -1, list[AudioResult]()
-            for result in audio.iter_results(files, on_progress=on_progress):
-                if current[0] != index:  # results come in source order: the last one is done
-                    if index >= 0:
-                        finish(index, pending)
-                    index, pending = current[0], []
-                pending.append(result)
-            if index >= 0:
-                finish(index, pending)
-    finally:
-        if bar is not None:
-            bar.close()
-    return codes[0] if codes else EXIT_OK
+    with _service(
+        use_emulator=args.emulator,
+        announce=True,
+        validate=args.validate,
+        allow_insecure_http=args.allow_insecure_http,
+    ) as (client, _):
+        audio = FoxAPIAudio(
+            args.model,
+            prompt=args.prompt,
+            split=args.split,
+            max_concurrency=args.concurrency,
+            on_error="record",  # a failed file does not stop the others
+            client=client,
+        )
+        return transcribe_files(
+            audio,
+            files,
+            out_dir=out_dir,
+            concurrency=args.concurrency,
+            progress=args.progress,
+            exit_code=_exit_code,
+            error_code=EXIT_ERROR,
+        )
 
 
 def _task(args: argparse.Namespace) -> int:
+    _READING.task_id = args.task_id
     with FoxAPIClient() as client:
         if args.stream:
             stream = client.stream(args.task_id, offset=args.offset)
-            for event in stream:
+            _READING.offset = args.offset
+            for event in _events(stream, shown=True):
                 print(event.chunk.delta.content or "", end="", flush=True)
             print()
             return EXIT_OK
@@ -420,8 +402,7 @@ def _emulator(args: argparse.Namespace) -> int:
         from .emulator import EmulatorConfig, serve
     except ImportError as exc:
         raise _UsageError(
-            f"the emulator is not installed (missing module {exc.name or exc}): "
-            f"{EMULATOR_EXTRA}"
+            f"the emulator is not installed (missing module {exc.name or exc}): {EMULATOR_EXTRA}"
         ) from None
     refusal = _port_refusal(args.host, args.port)
     if refusal is not None:
@@ -507,12 +488,17 @@ def _parser() -> argparse.ArgumentParser:
 
     transcribe = commands.add_parser(
         "transcribe",
-        help="transcribe audio files (a progress bar for several)",
+        help="transcribe audio files, printing each as it finishes",
         description="Transcribe audio files, or ask --prompt about each, with FoxAPI's audio "
-        "form. Several files run --concurrency at a time, with a progress bar on stderr. "
-        "Without --out the transcripts are printed to stdout (under a '==> FILE <==' header "
-        "when there are several); with --out DIR each input gets DIR/<name>.txt. A failed file "
-        "does not stop the others; the exit code is that of the first failure.",
+        "form. Files run --concurrency at a time. Each file's text is printed (or written) as "
+        "soon as that file is done, so the output is in COMPLETION order, not argument order: "
+        "without --out under a '==> FILE <==' header when there are several; with --out DIR "
+        "each input gets DIR/<name>.txt. Progress goes to stderr: a bar on a terminal (with "
+        "the progress extra), otherwise one 'transcribing FILE ...' line per file and one "
+        "'[k/N] FILE ...' line when it ends. A failed file is reported once and does not stop "
+        "the others (the exit code is that of the first failure to end); an authentication, "
+        "permission, credit or configuration failure stops the run (exit 3) and says how "
+        "many files were not tried.",
     )
     transcribe.add_argument("files", nargs="+", metavar="FILE", help="audio file(s)")
     transcribe.add_argument(
@@ -539,7 +525,10 @@ def _parser() -> argparse.ArgumentParser:
         "--split", action="store_true", help="cut files over the model's size limit into segments"
     )
     transcribe.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="do not show a progress bar"
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar or lines (errors and written files are still reported)",
     )
     transcribe.add_argument("--emulator", action="store_true", help="use the built-in emulator")
     _add_no_validate(transcribe)
@@ -585,10 +574,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _SaidByTheCli(logging.Filter):
+    """Drops the library's log lines that the command line says itself, in its own terms.
+
+    A failed file of ``transcribe`` is reported once, by the CLI (not again as a warning), and
+    Ctrl-C is answered with ``foxapi task ...`` commands rather than the library's Python advice
+    (``client.stream(...)``). Matched by the function that logs, not by wording.
+    """
+
+    OWN = frozenset({("_audio", "_failed"), ("_client", "_note_interruption")})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.module, record.funcName) not in self.OWN
+
+
+def _not_found_advice(args: argparse.Namespace, exc: FoxAPIError) -> str:
+    base_url = os.environ.get(BASE_URL_ENV) or "https://api.foxapi.cc"
+    return (
+        f"task {args.task_id!r} is unknown to {base_url} for this {API_KEY_ENV}: a task is "
+        "seen only with the key (and base URL) that submitted it, and may no longer be kept. "
+        "Task ids look like task-llmrouter-1776874481-rj6bs3yb; the foxapi commands print "
+        "them when they fail or are interrupted, and the library returns them as Task.id "
+        "(submit()) and StreamingGeneration.task_id."
+    )
+
+
+#: The server's codes for a model it does not serve (protocol doc 2.3).
+_UNKNOWN_MODEL_CODES = frozenset({"model_not_found", "model_not_supported", "no_available_model"})
+
+
+def _report(args: argparse.Namespace, exc: FoxAPIError) -> None:
+    """One FoxAPI error on stderr, with the next step in CLI terms."""
+    print(f"error: {exc}", file=sys.stderr)
+    own_task = args.command == "task" and exc.task_id == getattr(args, "task_id", None)
+    if own_task and isinstance(exc, NotFoundError):
+        print(_not_found_advice(args, exc), file=sys.stderr)
+    elif exc.task_id and not own_task:  # never "see `foxapi task X`" for the command that failed
+        print(f"task id: {exc.task_id} (see `foxapi task {exc.task_id}`)", file=sys.stderr)
+    if isinstance(exc, InvalidRequestError) and exc.code in _UNKNOWN_MODEL_CODES:
+        print(
+            "the service does not serve this model for your key: `foxapi models` lists the "
+            "models it does (refreshed from the service when a key is set)",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``foxapi`` command; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    global _READING
+    _READING = _Reading()
+    own = _SaidByTheCli()
+    library_logger = logging.getLogger("foxapi")
+    library_logger.addFilter(own)
     try:
         code: int = args.run(args)
     except _UsageError as exc:
@@ -601,13 +640,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except FoxAPIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if exc.task_id:
-            print(f"task id: {exc.task_id} (see `foxapi task {exc.task_id}`)", file=sys.stderr)
+        _report(args, exc)
         return _exit_code(exc)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        _interrupted()
         return EXIT_INTERRUPTED
+    finally:
+        library_logger.removeFilter(own)
     return code
 
 

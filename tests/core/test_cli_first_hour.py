@@ -7,13 +7,19 @@ point's module), as a user would.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
 import sys
+import threading
+import wave
+from collections.abc import Iterator
 from pathlib import Path
 
-from foxapi_core.cli import EXIT_USAGE
+import pytest
+
+from foxapi_core.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from foxapi_core.emulator import RunningEmulator
 
 
@@ -92,3 +98,114 @@ def test_emulator_on_a_port_in_use_refuses_before_the_export_lines(tmp_path: Pat
     assert f"port {port}" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""  # no `export FOXAPI_BASE_URL=...` for a server that never ran
+
+
+# -- 2. transcribe: errors once, stop after a 401, progress lines, completion order ----------
+
+
+def _wav(path: Path, seconds: float = 0.05, rate: int = 8000) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x01" * int(rate * seconds))
+    return path
+
+
+def test_transcribe_prints_each_error_once(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.wav").write_text("not audio at all", encoding="utf-8")
+    good = _wav(tmp_path / "good.wav")
+    done = _foxapi(
+        ["transcribe", "missing.wav", "notes.wav", str(good)], _env_for(foxapi_emulator), tmp_path
+    )
+    assert done.returncode == EXIT_INVALID
+    assert done.stderr.count("No such audio file") == 1, done.stderr
+    assert done.stderr.count("content is not WAV audio") == 1, done.stderr
+    assert "==> " + str(good) in done.stdout  # the good one still ran
+
+
+def test_transcribe_stops_after_an_authentication_failure(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(5)]
+    env = _env_for(foxapi_emulator)
+    env["FOXAPI_API_KEY"] = "sk-not-the-emulators"
+    done = _foxapi(["transcribe", *files, "--concurrency", "1"], env, tmp_path)
+    assert done.returncode == EXIT_CONFIG
+    assert done.stderr.count("error: ") == 2, done.stderr  # the 401 once, then the stop
+    assert "FOXAPI_API_KEY" in done.stderr
+    assert "4 of 5 files were not tried" in done.stderr
+    assert foxapi_emulator.emulator.counters.requests == 1  # nothing after the refusal
+    assert done.stdout == ""
+
+
+def test_transcribe_progress_is_plain_lines_when_stderr_is_not_a_terminal(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
+    done = _foxapi(["transcribe", *files], _env_for(foxapi_emulator), tmp_path)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "\r" not in done.stderr and "file/s" not in done.stderr  # no tqdm frames
+    lines = done.stderr.splitlines()
+    for file in files:
+        assert f"transcribing {file} ..." in lines
+    assert sorted(line.split()[0] for line in lines if line.startswith("[")) == [
+        "[1/3]",
+        "[2/3]",
+        "[3/3]",
+    ]
+
+
+def test_transcribe_one_file_shows_that_it_is_working(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    wav = _wav(tmp_path / "long-meeting.wav")
+    done = _foxapi(["transcribe", str(wav)], _env_for(foxapi_emulator), tmp_path)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert done.stderr.splitlines()[0] == f"transcribing {wav} ..."  # before the answer came
+    assert "Transcription" in done.stdout
+
+
+class _Gate(io.StringIO):
+    """Standard output that opens ``event`` once ``text`` has been written to it."""
+
+    def __init__(self, text: str, event: threading.Event) -> None:
+        super().__init__()
+        self.text, self.event = text, event
+
+    def write(self, s: str) -> int:
+        written = super().write(s)
+        if self.text in self.getvalue():
+            self.event.set()
+        return written
+
+
+def test_transcribe_prints_a_fast_file_before_a_slow_first_one(
+    foxapi_env: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow file is held until the fast one has been PRINTED: a run that keeps output in
+    argument order can only time out here (and then prints in the wrong order)."""
+    from foxapi_core import FoxAPIAudio
+    from foxapi_core._audio_source import AudioResult
+
+    slow, fast = str(_wav(tmp_path / "slow.wav")), str(_wav(tmp_path / "fast.wav"))
+    printed_fast = threading.Event()
+
+    def iter_results(
+        self: FoxAPIAudio, sources: list[str], **_: object
+    ) -> Iterator[AudioResult]:
+        for source in sources:
+            if source == slow:
+                printed_fast.wait(timeout=10)
+            yield AudioResult(f"text of {Path(source).name}", {"source": source}, source)
+
+    monkeypatch.setattr(FoxAPIAudio, "iter_results", iter_results)
+    out = _Gate(f"==> {fast} <==", printed_fast)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["transcribe", slow, fast, "--no-progress"]) == EXIT_OK
+    assert printed_fast.is_set()
+    text = out.getvalue()
+    assert text.index(f"==> {fast} <==") < text.index(f"==> {slow} <==")
+    assert "text of slow.wav" in text
