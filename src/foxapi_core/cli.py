@@ -125,7 +125,10 @@ def _messages(prompt: str) -> list[dict[str, Any]]:
 class _Reading:
     """The task this command is reading, so that Ctrl-C can say how to go on with the CLI.
 
-    ``offset`` counts the chunks already shown (the next chunk's index), when they were shown.
+    ``offset`` counts the chunks already shown (the next chunk's index), when they are shown.
+    A chunk is counted just before it is printed: Ctrl-C nearly always lands while the command
+    waits for the network, between two chunks, where the count is exact; and once its text is
+    on the screen the count already includes it.
     """
 
     task_id: str | None = None
@@ -136,20 +139,19 @@ class _Reading:
 _READING = _Reading()
 
 
-def _events(stream: StreamingGeneration, *, shown: bool) -> Iterator[ChunkEvent]:
-    """``stream``'s events, remembering how far the user got (``shown``: they are printed)."""
+def _events(stream: StreamingGeneration) -> Iterator[ChunkEvent]:
+    """``stream``'s events; the stream is remembered so that Ctrl-C can name its task.
+
+    A caller that prints the chunks sets ``_READING.offset`` as it prints each one.
+    """
     _READING.stream = stream
-    for event in stream:
-        yield event
-        # Past the yield: the caller has handled (printed) this chunk.
-        if shown:
-            _READING.offset = event.index + 1
+    yield from stream
 
 
 def _complete(client: FoxAPIClient, request: RequestLike) -> ChatCompletion:
     """``client.generate(request)``, through the stream so that Ctrl-C knows the task id."""
     stream = client.stream_generate(request)
-    for _ in _events(stream, shown=False):
+    for _ in _events(stream):
         pass
     assert stream.completion is not None  # a finished stream always has one
     return stream.completion
@@ -174,7 +176,8 @@ def _stream_to_stdout(client: FoxAPIClient, request: MessagesRequest) -> ChatCom
     stream = client.stream_generate(request)
     in_reasoning = False
     _READING.offset = 0
-    for event in _events(stream, shown=True):
+    for event in _events(stream):
+        _READING.offset = event.index + 1  # counted as shown before it is printed (see _Reading)
         delta = event.chunk.delta
         if delta.reasoning_content:
             if not in_reasoning:
@@ -264,7 +267,8 @@ def _chat(args: argparse.Namespace) -> int:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
             _READING.offset = 0
-            for event in _events(stream, shown=True):
+            for event in _events(stream):
+                _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 delta = event.chunk.delta
                 for name, text in (
                     ("reasoning", delta.reasoning_content if args.reasoning else None),
@@ -359,7 +363,8 @@ def _task(args: argparse.Namespace) -> int:
         if args.stream:
             stream = client.stream(args.task_id, offset=args.offset)
             _READING.offset = args.offset
-            for event in _events(stream, shown=True):
+            for event in _events(stream):
+                _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 print(event.chunk.delta.content or "", end="", flush=True)
             print()
             return EXIT_OK

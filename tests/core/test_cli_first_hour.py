@@ -8,7 +8,10 @@ point's module), as a user would.
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from foxapi_core.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from foxapi_core.cli import (
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    main,
+)
 from foxapi_core.emulator import RunningEmulator
 
 
@@ -53,7 +63,7 @@ def _foxapi(
 
 #: Installed as ``sitecustomize`` on PYTHONPATH: the interpreter then behaves as if the
 #: ``emulator`` extra (uvicorn, starlette) had not been installed.
-_WITHOUT_EMULATOR_EXTRA = '''
+_WITHOUT_EMULATOR_EXTRA = """
 import importlib.abc
 import sys
 
@@ -66,7 +76,7 @@ class _NotInstalled(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _NotInstalled())
-'''
+"""
 
 
 def test_emulator_without_the_extra_names_the_pip_command(tmp_path: Path) -> None:
@@ -193,9 +203,7 @@ def test_transcribe_prints_a_fast_file_before_a_slow_first_one(
     slow, fast = str(_wav(tmp_path / "slow.wav")), str(_wav(tmp_path / "fast.wav"))
     printed_fast = threading.Event()
 
-    def iter_results(
-        self: FoxAPIAudio, sources: list[str], **_: object
-    ) -> Iterator[AudioResult]:
+    def iter_results(self: FoxAPIAudio, sources: list[str], **_: object) -> Iterator[AudioResult]:
         for source in sources:
             if source == slow:
                 printed_fast.wait(timeout=10)
@@ -209,3 +217,68 @@ def test_transcribe_prints_a_fast_file_before_a_slow_first_one(
     text = out.getvalue()
     assert text.index(f"==> {fast} <==") < text.index(f"==> {slow} <==")
     assert "text of slow.wav" in text
+
+
+# -- 4. Ctrl-C and `foxapi task`: the next step in CLI terms ---------------------------------
+
+
+def test_ctrl_c_during_chat_names_the_foxapi_task_command_that_resumes(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # The stream stalls after 3 chunks: the command is surely mid-answer when Ctrl-C comes.
+    foxapi_emulator.emulator.faults.stall_stream(after_chunks=3, seconds=60)
+    env = _env_for(foxapi_emulator)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "foxapi_core.cli",
+            "chat",
+            "[[words:40]] go",
+            "-m",
+            "gpt-5.5",
+            "--stream",
+        ],
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,  # unbuffered bytes: what is read here is exactly what was printed so far
+    )
+    assert proc.stdout is not None
+    seen = b""
+    while b"You said: go" not in seen:  # the three chunks before the stall are shown
+        byte = proc.stdout.read(1)
+        assert byte, "the command ended before the stall"
+        seen += byte
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    shown, stderr = (seen + rest).decode(), err.decode()
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert (
+        "client.stream(" not in stderr
+        and "client.wait(" not in stderr
+        and "Traceback" not in stderr
+    )
+    found = re.search(r"foxapi task (\S+) --stream --offset (\d+)", stderr)
+    assert found, stderr
+    task_id, offset = found.group(1), int(found.group(2))
+    assert offset == 3 and f"foxapi task {task_id} --wait" in stderr
+
+    # The advice works: what was shown plus the resumed rest is the whole answer, exactly.
+    resumed = _foxapi(["task", task_id, "--stream", "--offset", str(offset)], env, tmp_path)
+    assert resumed.returncode == EXIT_OK, resumed.stderr
+    whole = _foxapi(["task", task_id, "--wait"], env, tmp_path)
+    answer = json.loads(whole.stdout)["results"][0]["choices"][0]["message"]["content"]
+    assert shown + resumed.stdout.rstrip("\n") == answer
+
+
+def test_task_with_an_unknown_id_does_not_send_you_back_to_the_same_command(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = _foxapi(["task", "task-llmrouter-1-nosuchid"], _env_for(foxapi_emulator), tmp_path)
+    assert done.returncode != EXIT_OK
+    assert "foxapi task task-llmrouter-1-nosuchid" not in done.stderr  # not the failed command
+    assert f"unknown to {foxapi_emulator.base_url}" in done.stderr
+    assert "FOXAPI_API_KEY" in done.stderr and "task-llmrouter-" in done.stderr
+    assert "Traceback" not in done.stderr
