@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import json
 import logging
 import os
 import socket
@@ -293,30 +292,26 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    if args.emulator or os.environ.get(API_KEY_ENV):
+    from ._cli_models import print_models
+
+    if not args.builtin and (args.emulator or os.environ.get(API_KEY_ENV)):
         # Refreshed from the service (or the emulator): the live list merged with the rules.
-        with _service(use_emulator=args.emulator or None) as (client, _):
+        with _service(use_emulator=args.emulator or None) as (client, simulated):
             catalog = client.list_models()
-    else:
-        catalog = DEFAULT_CATALOG  # no key: the built-in catalog, no network needed
-    rows: list[dict[str, Any]] = [
-        {
-            "model": spec.name,
-            "forms": sorted(spec.forms),
-            "content": sorted(spec.content_types),
-            "audio": sorted(spec.audio_formats),
-            "thinking": spec.thinking,
-        }
-        for spec in catalog
-    ]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return EXIT_OK
-    for row in rows:
-        print(
-            f"{row['model']:<24} forms={','.join(row['forms']):<32} "
-            f"content={','.join(row['content'])}{'  (thinking)' if row['thinking'] else ''}"
+            base_url = client.config.base_url
+        where = (
+            f"Live from {'the built-in emulator at ' if simulated else ''}{base_url} "
+            "(GET /v1/configs/llm_generations_models: the models this key may use), with the "
+            "built-in rules; --builtin shows the built-in catalog alone."
         )
+        print_models(catalog, source="live", where=where, as_json=args.json)
+        return EXIT_OK
+    why = "--builtin" if args.builtin else f"no {API_KEY_ENV} is set"
+    where = (
+        f"The built-in catalog ({why}: the service was not asked). With a key set (or "
+        "--emulator) the list is refreshed from the service."
+    )
+    print_models(DEFAULT_CATALOG, source="builtin", where=where, as_json=args.json)
     return EXIT_OK
 
 
@@ -541,14 +536,23 @@ def _parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser(
         "models",
-        help="list the model catalog and its rules",
-        description="List the models, their request forms and content types. With "
-        f"{API_KEY_ENV} set (or --emulator) the list is refreshed from the service; otherwise "
-        "the built-in catalog is shown.",
+        help="list the models and their rules (built-in, or live with a key)",
+        description="List the models with the rules requests are checked against before "
+        "sending: request forms, content blocks, audio formats, max_tokens (required, "
+        "defaults, minimum), image/video counts, the body limit, token limits. With "
+        f"{API_KEY_ENV} set (or --emulator) the list is refreshed from the service "
+        "(GET /v1/configs/llm_generations_models, merged with the built-in rules); otherwise, "
+        "or with --builtin, the built-in catalog is shown. The first line says which; in "
+        '--json every row has "source": "live" or "builtin".',
     )
     models.add_argument("--json", action="store_true", help="print the rows as JSON")
     models.add_argument(
         "--emulator", action="store_true", help="refresh from the built-in emulator"
+    )
+    models.add_argument(
+        "--builtin",
+        action="store_true",
+        help="show the built-in catalog without asking the service, even with a key set",
     )
     models.set_defaults(run=_models)
 

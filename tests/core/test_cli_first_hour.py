@@ -282,3 +282,38 @@ def test_task_with_an_unknown_id_does_not_send_you_back_to_the_same_command(
     assert f"unknown to {foxapi_emulator.base_url}" in done.stderr
     assert "FOXAPI_API_KEY" in done.stderr and "task-llmrouter-" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- 3. foxapi models: the rules, and where the list comes from ------------------------------
+
+
+def test_models_without_key_says_built_in_and_shows_the_rules(tmp_path: Path) -> None:
+    done = _foxapi(["models"], _env_without_key(), tmp_path)
+    assert done.returncode == EXIT_OK, done.stderr
+    first, _, table = done.stdout.partition("\n")
+    assert first.startswith("The built-in catalog") and "not asked" in first
+    blocks = {b.split("\n", 1)[0].split()[0]: b for b in table.strip().split("\n\n")}
+    assert "max_tokens required by the server (the client sends 8,192" in blocks["claude-opus-4-7"]
+    assert "max_tokens ≥ 16" in blocks["gpt-5.5"]
+    gemini = blocks["gemini-2.5-pro"]
+    assert "body ≤ 20 MB" in gemini and "audio:   aac, aiff, flac, m4a, mp3, ogg, wav" in gemini
+    assert "forms:   text, vision, audio, video" in gemini and "no tools" in gemini
+    assert "audio:   mp3, wav" in blocks["nemotron-3-nano-omni"]
+    assert "output up to 32,768" in blocks["kimi-k2.6"]
+
+
+def test_models_with_a_key_says_live_and_from_where(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = _env_for(foxapi_emulator)
+    live = _foxapi(["models"], env, tmp_path)
+    assert live.returncode == EXIT_OK, live.stderr
+    assert live.stdout.startswith(f"Live from {foxapi_emulator.base_url}")
+    assert foxapi_emulator.emulator.counters.requests == 1
+    rows = json.loads(_foxapi(["models", "--json"], env, tmp_path).stdout)
+    assert {row["source"] for row in rows} == {"live"}
+    claude = next(row for row in rows if row["model"] == "claude-opus-4-7")
+    assert claude["max_tokens_required"] and claude["default_max_tokens"] == 8192
+    builtin = _foxapi(["models", "--builtin", "--json"], env, tmp_path)
+    assert {row["source"] for row in json.loads(builtin.stdout)} == {"builtin"}
+    assert foxapi_emulator.emulator.counters.requests == 2  # --builtin asked nothing
