@@ -112,11 +112,13 @@ def transcribe_files(
     progress: bool,
     exit_code: Callable[[FoxAPIError], int],
     error_code: int,
+    describe: Callable[[BaseException], str] = str,
 ) -> int:
     """Run every file, report each as it ends; return the exit code.
 
     The code is that of the first failure to end (``error_code`` for an error that is not a
     :class:`FoxAPIError`), or of the stopping failure when the run stopped; 0 otherwise.
+    ``describe`` renders an error for the error line.
     """
     names = output_names(files)
     report = _Report(len(files), progress)
@@ -144,10 +146,10 @@ def transcribe_files(
                     stopped_by = failed
                     for pending in futures:
                         pending.cancel()
-                    report.line(f"error: {file}: {failed}")
+                    report.line(f"error: {file}: {describe(failed)}")
                 report.finished(file, "failed")
                 return
-            report.line(f"error: {file}: {failed}")
+            report.line(f"error: {file}: {describe(failed)}")
             codes.append(exit_code(failed) if isinstance(failed, FoxAPIError) else error_code)
             report.finished(file, "failed")
             return

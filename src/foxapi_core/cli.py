@@ -65,8 +65,8 @@ def _exit_code(error: FoxAPIError) -> int:
     return EXIT_ERROR
 
 
-#: How a refusal before sending tells a CLI user to skip the client-side checks.
-CLI_SURFACE = Surface("pass --no-validate")
+#: How a refusal before sending names the CLI's switches (skip the checks, split a recording).
+CLI_SURFACE = Surface("pass --no-validate", split="--split")
 
 
 @contextlib.contextmanager
@@ -340,6 +340,7 @@ def _transcribe(args: argparse.Namespace) -> int:
             max_concurrency=args.concurrency,
             on_error="record",  # a failed file does not stop the others
             client=client,
+            surface=CLI_SURFACE,  # an oversize file's refusal names --split, not split=True
         )
         return transcribe_files(
             audio,
@@ -349,6 +350,7 @@ def _transcribe(args: argparse.Namespace) -> int:
             progress=args.progress,
             exit_code=_exit_code,
             error_code=EXIT_ERROR,
+            describe=_describe,
         )
 
 
@@ -612,9 +614,16 @@ def _not_found_advice(args: argparse.Namespace, exc: FoxAPIError) -> str:
 _UNKNOWN_MODEL_CODES = frozenset({"model_not_found", "model_not_supported", "no_available_model"})
 
 
+def _describe(exc: BaseException) -> str:
+    """An error for the error line: its text and, for a refusal, the fix when the text lacks it."""
+    text = str(exc)
+    fix = getattr(exc, "fix", None)
+    return f"{text} {fix}" if isinstance(fix, str) and fix and fix not in text else text
+
+
 def _report(args: argparse.Namespace, exc: FoxAPIError) -> None:
     """One FoxAPI error on stderr, with the next step in CLI terms."""
-    print(f"error: {exc}", file=sys.stderr)
+    print(f"error: {_describe(exc)}", file=sys.stderr)
     own_task = args.command == "task" and exc.task_id == getattr(args, "task_id", None)
     if own_task and isinstance(exc, NotFoundError):
         print(_not_found_advice(args, exc), file=sys.stderr)

@@ -317,3 +317,34 @@ def test_models_with_a_key_says_live_and_from_where(
     builtin = _foxapi(["models", "--builtin", "--json"], env, tmp_path)
     assert {row["source"] for row in json.loads(builtin.stdout)} == {"builtin"}
     assert foxapi_emulator.emulator.counters.requests == 2  # --builtin asked nothing
+
+
+# -- 5. an oversize recording; the server's word on an unknown model -------------------------
+
+
+def test_oversize_audio_refusal_names_split_and_the_models_without_the_limit(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    big = _wav(tmp_path / "all-hands.wav", seconds=16 * 1024 * 1024 / 16_000, rate=8000)
+    env = _env_for(foxapi_emulator)
+    refused = _foxapi(["transcribe", str(big)], env, tmp_path)
+    assert refused.returncode == EXIT_INVALID
+    assert "--split" in refused.stderr and "split=True" not in refused.stderr
+    assert "gemini-3.1-pro-preview" in refused.stderr  # a model without the 20 MB limit
+    assert foxapi_emulator.emulator.counters.requests == 0  # refused before sending
+    split = _foxapi(["transcribe", str(big), "--split"], env, tmp_path)
+    assert split.returncode == EXIT_OK, split.stderr  # the advice works
+    assert split.stdout.count("Transcription") >= 2  # one per segment
+
+
+def test_the_servers_unknown_model_answer_gives_no_client_advice(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = _foxapi(
+        ["chat", "hi", "--model", "kimi-k2", "--no-validate"], _env_for(foxapi_emulator), tmp_path
+    )
+    assert done.returncode == EXIT_INVALID
+    assert foxapi_emulator.emulator.counters.submit_attempts == 1  # the server answered
+    assert "Model kimi-k2 is not in the catalog" in done.stderr
+    assert "validate=False" not in done.stderr and "--no-validate" not in done.stderr
+    assert "`foxapi models`" in done.stderr  # the CLI's own next step
