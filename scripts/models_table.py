@@ -1,12 +1,13 @@
-"""Print the README's Models table, generated from ``foxapi_core.DEFAULT_CATALOG``.
+"""Print the Models table of docs/reference.md, generated from ``foxapi_core.DEFAULT_CATALOG``.
 
-The README holds the output between ``<!-- models-table:start -->`` and
-``<!-- models-table:end -->``; ``tests/test_readme.py`` fails when the two disagree.
+docs/reference.md holds the output between ``<!-- models-table:start -->`` and
+``<!-- models-table:end -->``; ``tests/test_readme.py`` fails when the two disagree. The rules
+column uses the same phrases as ``foxapi models`` (``foxapi_core._cli_models.model_rules``).
 
 Usage::
 
-    python scripts/models_table.py               # print the table
-    python scripts/models_table.py --write README.md   # replace the table in README.md
+    .venv/bin/python scripts/models_table.py                          # print the table
+    .venv/bin/python scripts/models_table.py --write docs/reference.md  # replace it there
 """
 
 from __future__ import annotations
