@@ -33,7 +33,7 @@ from typing import Any
 from ._audio_source import DEFAULT_AUDIO_MODEL
 from ._catalog import DEFAULT_CATALOG, Surface
 from ._client import FoxAPIClient, RequestLike, StreamingGeneration
-from ._config import API_KEY_ENV, BASE_URL_ENV
+from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -133,24 +133,26 @@ class _Reading:
     task_id: str | None = None
     stream: StreamingGeneration | None = None
     offset: int | None = None
+    base_url: str | None = None  # of the client that asked, for "unknown to <url>"
 
 
 _READING = _Reading()
 
 
-def _events(stream: StreamingGeneration) -> Iterator[ChunkEvent]:
+def _events(stream: StreamingGeneration, *, shown_from: int | None) -> Iterator[ChunkEvent]:
     """``stream``'s events; the stream is remembered so that Ctrl-C can name its task.
 
-    A caller that prints the chunks sets ``_READING.offset`` as it prints each one.
+    ``shown_from``: the index of the first chunk the caller prints (it then sets
+    ``_READING.offset`` as it prints each one), or ``None`` when nothing is printed.
     """
-    _READING.stream = stream
+    _READING.stream, _READING.offset = stream, shown_from
     yield from stream
 
 
 def _complete(client: FoxAPIClient, request: RequestLike) -> ChatCompletion:
     """``client.generate(request)``, through the stream so that Ctrl-C knows the task id."""
     stream = client.stream_generate(request)
-    for _ in _events(stream):
+    for _ in _events(stream, shown_from=None):
         pass
     assert stream.completion is not None  # a finished stream always has one
     return stream.completion
@@ -174,8 +176,7 @@ def _interrupted() -> None:
 def _stream_to_stdout(client: FoxAPIClient, request: MessagesRequest) -> ChatCompletion | None:
     stream = client.stream_generate(request)
     in_reasoning = False
-    _READING.offset = 0
-    for event in _events(stream):
+    for event in _events(stream, shown_from=0):
         _READING.offset = event.index + 1  # counted as shown before it is printed (see _Reading)
         delta = event.chunk.delta
         if delta.reasoning_content:
@@ -265,8 +266,7 @@ def _chat(args: argparse.Namespace) -> int:
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
-            _READING.offset = 0
-            for event in _events(stream):
+            for event in _events(stream, shown_from=0):
                 _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 delta = event.chunk.delta
                 for name, text in (
@@ -357,10 +357,10 @@ def _transcribe(args: argparse.Namespace) -> int:
 def _task(args: argparse.Namespace) -> int:
     _READING.task_id = args.task_id
     with FoxAPIClient() as client:
+        _READING.base_url = client.config.base_url
         if args.stream:
             stream = client.stream(args.task_id, offset=args.offset)
-            _READING.offset = args.offset
-            for event in _events(stream):
+            for event in _events(stream, shown_from=args.offset):
                 _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 print(event.chunk.delta.content or "", end="", flush=True)
             print()
@@ -599,8 +599,8 @@ class _SaidByTheCli(logging.Filter):
         return (record.module, record.funcName) not in self.OWN
 
 
-def _not_found_advice(args: argparse.Namespace, exc: FoxAPIError) -> str:
-    base_url = os.environ.get(BASE_URL_ENV) or "https://api.foxapi.cc"
+def _not_found_advice(args: argparse.Namespace) -> str:
+    base_url = _READING.base_url or DEFAULT_BASE_URL
     return (
         f"task {args.task_id!r} is unknown to {base_url} for this {API_KEY_ENV}: a task is "
         "seen only with the key (and base URL) that submitted it, and may no longer be kept. "
@@ -626,7 +626,7 @@ def _report(args: argparse.Namespace, exc: FoxAPIError) -> None:
     print(f"error: {_describe(exc)}", file=sys.stderr)
     own_task = args.command == "task" and exc.task_id == getattr(args, "task_id", None)
     if own_task and isinstance(exc, NotFoundError):
-        print(_not_found_advice(args, exc), file=sys.stderr)
+        print(_not_found_advice(args), file=sys.stderr)
     elif exc.task_id and not own_task:  # never "see `foxapi task X`" for the command that failed
         print(f"task id: {exc.task_id} (see `foxapi task {exc.task_id}`)", file=sys.stderr)
     if isinstance(exc, InvalidRequestError) and exc.code in _UNKNOWN_MODEL_CODES:
