@@ -315,3 +315,20 @@ def test_audio_rag_snippet_keeps_two_documents(foxapi_env: RunningEmulator, tmp_
     done = _run([sys.executable, str(script)], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 documents in the store" in done.stdout, f"block at line {line}: {done.stdout}"
+
+
+def test_a_task_submitted_without_stream_is_refused_a_resume_offset(
+    foxapi_emulator: RunningEmulator,
+) -> None:
+    """README: `stream(task_id, offset=N)` on a `stream=False` task raises StreamError naming
+    `wait`, instead of returning the whole answer as if it were the rest."""
+    from foxapi_core import StreamError, TextRequest
+
+    emu = foxapi_emulator
+    assert "`stream=False` can only be polled" in TEXT
+    with FoxAPIClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        task = client.submit(TextRequest(model="gpt-5.5", prompt="hello"), stream=False)
+        with pytest.raises(StreamError) as info:
+            list(client.stream(task.id, offset=2))
+        assert "wait(task_id)" in str(info.value)
+        assert client.wait(task.id).status == "completed"
