@@ -105,8 +105,8 @@ def _service(
         from .emulator import Emulator, EmulatorConfig, serve_in_thread
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ConfigurationError(
-            f"No {API_KEY_ENV} is set and the emulator is not installed: "
-            "pip install 'foxapi-integrations[emulator]', or set your API key."
+            f"--emulator needs the emulator extra, which is not installed: {EMULATOR_EXTRA} "
+            f"(or set {API_KEY_ENV} to use the service)."
         ) from exc
     emulator = Emulator(EmulatorConfig(chunk_delay=0.03))
     with (

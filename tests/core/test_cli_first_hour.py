@@ -7,12 +7,14 @@ point's module), as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -166,6 +168,40 @@ def test_transcribe_progress_is_plain_lines_when_stderr_is_not_a_terminal(
         "[2/3]",
         "[3/3]",
     ]
+
+
+def test_transcribe_draws_a_bar_when_stderr_is_a_terminal(
+    foxapi_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    pty = pytest.importorskip("pty")
+    pytest.importorskip("tqdm")
+    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
+    leader, follower = pty.openpty()
+    # A new pty is 0 columns wide, where tqdm draws nothing: give it a terminal's size.
+    fcntl = pytest.importorskip("fcntl")
+    termios = pytest.importorskip("termios")
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "foxapi_core.cli", "transcribe", *files],
+            env=_env_for(foxapi_emulator),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        drawn = b""
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(leader, 65536):
+                drawn += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == EXIT_OK
+    text = drawn.decode(errors="replace")
+    assert "3/3" in text and "\r" in text  # a tqdm bar, redrawn in place
+    assert f"transcribing {files[0]} ..." not in text  # no plain lines under the bar
 
 
 def test_transcribe_one_file_shows_that_it_is_working(
