@@ -105,7 +105,7 @@ def _service(
         from .emulator import Emulator, EmulatorConfig, serve_in_thread
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ConfigurationError(
-            f"--emulator needs the emulator extra, which is not installed: {EMULATOR_EXTRA} "
+            f"the built-in emulator needs the emulator extra, not installed: {EMULATOR_EXTRA} "
             f"(or set {API_KEY_ENV} to use the service)."
         ) from exc
     emulator = Emulator(EmulatorConfig(chunk_delay=0.03))
