@@ -98,6 +98,10 @@ def test_emulator_without_the_extra_names_the_pip_command(tmp_path: Path) -> Non
     assert "pip install 'foxapi-integrations[emulator]'" in done.stderr
     assert "Traceback" not in done.stderr
     assert "export" not in done.stdout
+    simulated = _foxapi(["chat", "hi", "--emulator"], env, tmp_path)  # the same for --emulator
+    assert simulated.returncode == EXIT_CONFIG
+    assert "pip install 'foxapi-integrations[emulator]'" in simulated.stderr
+    assert "Traceback" not in simulated.stderr
 
 
 def test_emulator_on_a_port_in_use_refuses_before_the_export_lines(tmp_path: Path) -> None:
