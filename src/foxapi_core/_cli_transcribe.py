@@ -124,7 +124,7 @@ def transcribe_files(
     report = _Report(len(files), progress)
     stop = threading.Event()
     codes: list[int] = []
-    stopped_by: BaseException | None = None
+    stopped_by: FoxAPIError | None = None
     not_tried = 0
 
     def work(index: int) -> list[AudioResult] | None:
@@ -183,6 +183,5 @@ def transcribe_files(
             "Fix it and run the command again.",
             file=sys.stderr,
         )
-        assert isinstance(stopped_by, FoxAPIError)
         return exit_code(stopped_by)
     return codes[0] if codes else 0
