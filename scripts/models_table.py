@@ -1,12 +1,13 @@
-"""Print the README's Models table, generated from ``foxapi_core.DEFAULT_CATALOG``.
+"""Print the Models table of docs/reference.md, generated from ``foxapi_core.DEFAULT_CATALOG``.
 
-The README holds the output between ``<!-- models-table:start -->`` and
-``<!-- models-table:end -->``; ``tests/test_readme.py`` fails when the two disagree.
+docs/reference.md holds the output between ``<!-- models-table:start -->`` and
+``<!-- models-table:end -->``; ``tests/test_readme.py`` fails when the two disagree. The rules
+column uses the same phrases as ``foxapi models`` (``foxapi_core._cli_models.model_rules``).
 
 Usage::
 
-    python scripts/models_table.py               # print the table
-    python scripts/models_table.py --write README.md   # replace the table in README.md
+    .venv/bin/python scripts/models_table.py                          # print the table
+    .venv/bin/python scripts/models_table.py --write docs/reference.md  # replace it there
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from foxapi_core import DEFAULT_CATALOG, Catalog, ModelSpec
 from foxapi_core._catalog import CONTENT_TYPES, FORMS
+from foxapi_core._cli_models import model_rules
 
 START = "<!-- models-table:start -->"
 END = "<!-- models-table:end -->"
@@ -30,27 +32,8 @@ HEADER = (
 
 
 def _rules(spec: ModelSpec) -> str:
-    rules: list[str] = []
-    if spec.max_tokens_required:
-        rules.append(
-            "`max_tokens` required by the server"
-            + (f" (the client sends {spec.default_max_tokens:,} if none is given)"
-               if spec.default_max_tokens else "")
-        )
-    if spec.min_max_tokens is not None:
-        rules.append(f"`max_tokens` ≥ {spec.min_max_tokens}")
-    if spec.thinking:
-        rules.append("thinking: reasoning only in the stream")
-    rules.append("tools" if spec.supports_tools else "no tools")
-    if "vision" in spec.forms:
-        rules.append(f"≤ {spec.max_images} image{'s' if spec.max_images != 1 else ''}")
-    if "video" in spec.forms:
-        rules.append(f"≤ {spec.max_videos} video{'s' if spec.max_videos != 1 else ''}")
-    if spec.max_body_bytes is not None:
-        rules.append(f"body ≤ {spec.max_body_bytes // (1024 * 1024)} MB")
-    if spec.audio_mimes:
-        rules.append("audio data URIs: " + ", ".join(f"`{m}`" for m in sorted(spec.audio_mimes)))
-    return "; ".join(rules)
+    # The same phrases as `foxapi models` prints: one source for both.
+    return "; ".join(model_rules(spec))
 
 
 def row(spec: ModelSpec) -> str:

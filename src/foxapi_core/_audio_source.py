@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, Union
 
 from ._audio_split import SegmentPlan, extract_segment, plan_segments, probe_duration
-from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec
+from ._catalog import CORE_SURFACE, DEFAULT_CATALOG, Catalog, ModelSpec, Surface
 from ._errors import RequestValidationError
 from ._inline_media import InlineMedia
 from ._media import (
@@ -268,6 +268,8 @@ class AudioOptions:
         max_segment_s: Also cut into segments of at most this many seconds (implies split).
         strict_format: Refuse files whose extension and content disagree.
         catalog: Model rules.
+        surface: Where the user is: a refusal names that surface's switches (the CLI's
+            ``--split``, Python's ``split=True``).
     """
 
     model: str = DEFAULT_AUDIO_MODEL
@@ -280,6 +282,7 @@ class AudioOptions:
     max_segment_s: float | None = None
     strict_format: bool = True
     catalog: Catalog = DEFAULT_CATALOG
+    surface: Surface = CORE_SURFACE
 
     def _overhead(self) -> int:
         return len(self.prompt or "") + len(self.system_prompt or "") + _BODY_SLACK
@@ -367,7 +370,8 @@ def _size_error(
         f"The audio {source.source!r} is {_mb(source.size_bytes or 0)} of {fmt.upper()}: sent "
         f"inline (base64) the request body to {spec.name} would be about {_mb(body)}, over its "
         f"{limit / _MIB:g} MiB ({limit:,} bytes) limit for the whole body.",
-        "Pass an http(s) URL to the file instead, or split=True to send segments of at most "
+        f"Pass an http(s) URL to the file instead, or {options.surface.split} to send "
+        "segments of at most "
         f"{_mb(segment_bytes)}{per} each"
         + (f", or use {' or '.join(repr(m) for m in others)}." if others else "."),
         model=spec.name,

@@ -666,9 +666,12 @@ class Surface:
 
     Attributes:
         skip_checks: A phrase completing "or ...", e.g. ``"pass validate=False to FoxAPIClient"``.
+        split: How to ask for an audio recording in segments where the user is, completing
+            "or ... to send it in segments" (``split=True`` in Python, ``--split`` in the CLI).
     """
 
     skip_checks: str
+    split: str = "split=True (FoxAPIAudio and the audio loaders)"
 
 
 #: The core client's switch; adapters and the CLI pass their own :class:`Surface`.
@@ -812,7 +815,7 @@ def check_body(
         _check_prompt_form(check, body, form, form_spec)
     _check_tools(check, body, form, spec)
     if spec is not None and spec.max_body_bytes is not None:
-        _check_body_size(check, spec.max_body_bytes)
+        _check_body_size(check, spec.max_body_bytes, form, surface)
     return check.out
 
 
@@ -1368,7 +1371,7 @@ def _check_audio(check: _Check, body: Mapping[str, Any], spec: ModelSpec | None)
         _audio_format_check(check, url, spec, "audio_url", "audio")
 
 
-def _check_body_size(check: _Check, limit: int) -> None:
+def _check_body_size(check: _Check, limit: int, form: Form | None, surface: Surface) -> None:
     # gemini-2.5-pro: prompt + system prompt + inline files <= 20 MB (2.1). Estimated from the
     # lengths of the big strings plus slack instead of serialising a 20 MB body again.
     if not check.sizes:
@@ -1377,10 +1380,28 @@ def _check_body_size(check: _Check, limit: int) -> None:
     if total <= limit:
         return
     field = max(check.sizes, key=lambda key: check.sizes[key])
+    # Every way out that exists where the user is: a URL, segments (audio only), a model
+    # that takes the same form without the limit.
+    ways = ["pass an http(s) URL instead of inline data"]
+    if field == "audio_url":
+        ways.append(f"{surface.split} to send the recording in segments")
+    else:
+        ways.append("send smaller files")
+    unlimited = [
+        s.name
+        for s in check.catalog
+        if form is not None and form in s.forms and s.max_body_bytes is None
+    ]
+    if unlimited:
+        ways.append(f"use a model without this limit ({_names(unlimited)})")
     check.add(
         field,
         "model_rule_violation",
         f"The request body for {check.label} is about {_mb(total)}, over the "
         f"{limit / _MIB:g} MB limit for inline media.",
-        "Pass an http(s) URL instead of inline data, split the recording, or use a smaller file.",
+        _sentence(", ".join(ways[:-1]) + ", or " + ways[-1]),
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."

@@ -20,28 +20,31 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import json
+import errno
+import logging
 import os
+import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._audio_source import DEFAULT_AUDIO_MODEL
 from ._catalog import DEFAULT_CATALOG, Surface
-from ._client import FoxAPIClient
-from ._config import API_KEY_ENV, BASE_URL_ENV
+from ._client import FoxAPIClient, RequestLike, StreamingGeneration
+from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
     FoxAPIError,
     InvalidRequestError,
+    NotFoundError,
     RequestValidationError,
     TaskFailedError,
     TaskTimeoutError,
 )
-from ._wire import ChatCompletion, MessagesRequest
+from ._wire import ChatCompletion, ChunkEvent, MessagesRequest
 
 __all__ = ["main"]
 
@@ -62,8 +65,8 @@ def _exit_code(error: FoxAPIError) -> int:
     return EXIT_ERROR
 
 
-#: How a refusal before sending tells a CLI user to skip the client-side checks.
-CLI_SURFACE = Surface("pass --no-validate")
+#: How a refusal before sending names the CLI's switches (skip the checks, split a recording).
+CLI_SURFACE = Surface("pass --no-validate", split="--split")
 
 
 @contextlib.contextmanager
@@ -102,8 +105,8 @@ def _service(
         from .emulator import Emulator, EmulatorConfig, serve_in_thread
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ConfigurationError(
-            f"No {API_KEY_ENV} is set and the emulator is not installed: "
-            "pip install 'foxapi-integrations[emulator]', or set your API key."
+            f"the built-in emulator needs the emulator extra, not installed: {EMULATOR_EXTRA} "
+            f"(or set {API_KEY_ENV} to use the service)."
         ) from exc
     emulator = Emulator(EmulatorConfig(chunk_delay=0.03))
     with (
@@ -117,10 +120,64 @@ def _messages(prompt: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": prompt}]
 
 
+@dataclass
+class _Reading:
+    """The task this command is reading, so that Ctrl-C can say how to go on with the CLI.
+
+    ``offset`` counts the chunks already shown (the next chunk's index), when they are shown.
+    A chunk is counted just before it is printed: Ctrl-C nearly always lands while the command
+    waits for the network, between two chunks, where the count is exact; and once its text is
+    on the screen the count already includes it.
+    """
+
+    task_id: str | None = None
+    stream: StreamingGeneration | None = None
+    offset: int | None = None
+    base_url: str | None = None  # of the client that asked, for "unknown to <url>"
+
+
+_READING = _Reading()
+
+
+def _events(stream: StreamingGeneration, *, shown_from: int | None) -> Iterator[ChunkEvent]:
+    """``stream``'s events; the stream is remembered so that Ctrl-C can name its task.
+
+    ``shown_from``: the index of the first chunk the caller prints (it then sets
+    ``_READING.offset`` as it prints each one), or ``None`` when nothing is printed.
+    """
+    _READING.stream, _READING.offset = stream, shown_from
+    yield from stream
+
+
+def _complete(client: FoxAPIClient, request: RequestLike) -> ChatCompletion:
+    """``client.generate(request)``, through the stream so that Ctrl-C knows the task id."""
+    stream = client.stream_generate(request)
+    for _ in _events(stream, shown_from=None):
+        pass
+    assert stream.completion is not None  # a finished stream always has one
+    return stream.completion
+
+
+def _interrupted() -> None:
+    """Ctrl-C: the task goes on server-side; say how to read it with this command line."""
+    task_id = _READING.task_id or (_READING.stream.task_id if _READING.stream else None)
+    if task_id is None:
+        print("\ninterrupted", file=sys.stderr)
+        return
+    lines = [f"\ninterrupted: FoxAPI task {task_id} goes on without this command (and is billed)."]
+    if _READING.offset is not None:
+        lines.append(
+            f"  the rest of the answer:  foxapi task {task_id} --stream --offset {_READING.offset}"
+        )
+    lines.append(f"  the whole answer:        foxapi task {task_id} --wait")
+    print("\n".join(lines), file=sys.stderr)
+
+
 def _stream_to_stdout(client: FoxAPIClient, request: MessagesRequest) -> ChatCompletion | None:
     stream = client.stream_generate(request)
     in_reasoning = False
-    for event in stream:
+    for event in _events(stream, shown_from=0):
+        _READING.offset = event.index + 1  # counted as shown before it is printed (see _Reading)
         delta = event.chunk.delta
         if delta.reasoning_content:
             if not in_reasoning:
@@ -155,8 +212,9 @@ def _demo(args: argparse.Namespace) -> int:
         if completion and completion.usage:
             print(f"   usage: {completion.usage.total_tokens} tokens\n")
         print(f"2. {THINKING_MODEL}, a thinking model, with its reasoning:")
-        answer = client.generate(
-            MessagesRequest(model=THINKING_MODEL, messages=_messages("Is 17 a prime number?"))
+        answer = _complete(
+            client,
+            MessagesRequest(model=THINKING_MODEL, messages=_messages("Is 17 a prime number?")),
         )
         print(f"  [reasoning] {answer.reasoning}")
         print(f"  [answer] {answer.text}")
@@ -208,7 +266,8 @@ def _chat(args: argparse.Namespace) -> int:
         if args.stream and not args.json:
             stream = client.stream_generate(body)
             section = ""  # "reasoning" or "answer": each gets a header when it starts
-            for event in stream:
+            for event in _events(stream, shown_from=0):
+                _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 delta = event.chunk.delta
                 for name, text in (
                     ("reasoning", delta.reasoning_content if args.reasoning else None),
@@ -222,7 +281,7 @@ def _chat(args: argparse.Namespace) -> int:
                     print(text, end="", flush=True)
             print()
             return EXIT_OK
-        completion = client.generate(body)
+        completion = _complete(client, body)
     if args.json:
         print(completion.model_dump_json(indent=2, exclude_none=True))
     else:
@@ -233,72 +292,32 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    if args.emulator or os.environ.get(API_KEY_ENV):
+    from ._cli_models import print_models
+
+    if not args.builtin and (args.emulator or os.environ.get(API_KEY_ENV)):
         # Refreshed from the service (or the emulator): the live list merged with the rules.
-        with _service(use_emulator=args.emulator or None) as (client, _):
+        with _service(use_emulator=args.emulator or None) as (client, simulated):
             catalog = client.list_models()
-    else:
-        catalog = DEFAULT_CATALOG  # no key: the built-in catalog, no network needed
-    rows: list[dict[str, Any]] = [
-        {
-            "model": spec.name,
-            "forms": sorted(spec.forms),
-            "content": sorted(spec.content_types),
-            "audio": sorted(spec.audio_formats),
-            "thinking": spec.thinking,
-        }
-        for spec in catalog
-    ]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return EXIT_OK
-    for row in rows:
-        print(
-            f"{row['model']:<24} forms={','.join(row['forms']):<32} "
-            f"content={','.join(row['content'])}{'  (thinking)' if row['thinking'] else ''}"
+            base_url = client.config.base_url
+        where = (
+            f"Live from {'the built-in emulator at ' if simulated else ''}{base_url} "
+            "(GET /v1/configs/llm_generations_models: the models this key may use), with the "
+            "built-in rules; --builtin shows the built-in catalog alone."
         )
+        print_models(catalog, source="live", where=where, as_json=args.json)
+        return EXIT_OK
+    why = "--builtin" if args.builtin else f"no {API_KEY_ENV} is set"
+    where = (
+        f"The built-in catalog ({why}: the service was not asked). With a key set (or "
+        "--emulator) the list is refreshed from the service."
+    )
+    print_models(DEFAULT_CATALOG, source="builtin", where=where, as_json=args.json)
     return EXIT_OK
 
 
-def _progress(total: int, enabled: bool) -> tuple[Callable[[int, int | None], None], Any]:
-    """A ``(done, total)`` callback drawing a tqdm bar on stderr, and the bar (or ``None``).
-
-    tqdm comes with the ``progress`` extra; without it there is simply no bar.
-    """
-    bar: Any = None
-    if enabled:
-        try:
-            tqdm = importlib.import_module("tqdm").tqdm
-        except ImportError:
-            bar = None
-        else:
-            bar = tqdm(total=total, desc="transcribing", unit="file", file=sys.stderr)
-
-    def update(done: int, _total: int | None) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
-
-    return update, bar
-
-
-def _output_names(files: Sequence[str]) -> list[str]:
-    """``<stem>.txt`` per input; a repeated stem gets ``-2``, ``-3``... in input order."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for file in files:
-        stem = Path(file).stem or "audio"
-        name, n = f"{stem}.txt", 1
-        while name in seen:
-            n += 1
-            name = f"{stem}-{n}.txt"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
 def _transcribe(args: argparse.Namespace) -> int:
-    from ._audio import FoxAPIAudio, _join
-    from ._audio_source import AudioResult
+    from ._audio import FoxAPIAudio
+    from ._cli_transcribe import transcribe_files
 
     files: list[str] = args.files
     out_dir: Path | None = Path(args.out) if args.out else None
@@ -308,74 +327,41 @@ def _transcribe(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot create --out directory {str(out_dir)!r}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    names = _output_names(files)
-    current = [-1]
-    bar: Any = None
-    codes: list[int] = []
-
-    def note(message: str) -> None:
-        if bar is not None:
-            bar.write(message, file=sys.stderr)  # above the bar, not through it
-        else:
-            print(message, file=sys.stderr)
-
-    def finish(index: int, results: list[AudioResult]) -> None:
-        """Print or write one source's text as soon as all its results are in."""
-        file = files[index]
-        failed = next((r.error for r in results if r.error is not None), None)
-        if failed is not None:
-            note(f"error: {file}: {failed}")
-            codes.append(_exit_code(failed) if isinstance(failed, FoxAPIError) else EXIT_ERROR)
-            return
-        text = _join(results)
-        if out_dir is None:
-            print(f"==> {file} <==\n{text}" if len(files) > 1 else text, flush=True)
-        else:
-            target = out_dir / names[index]
-            target.write_text(text + "\n", encoding="utf-8")
-            note(f"{file} -> {target}")
-
-    try:
-        with _service(
-            use_emulator=args.emulator,
-            announce=True,
-            validate=args.validate,
-            allow_insecure_http=args.allow_insecure_http,
-        ) as (client, _):
-            update, bar = _progress(len(files), args.progress and len(files) > 1)
-
-            def on_progress(done: int, total: int | None) -> None:
-                current[0] = done - 1  # reported just before that source's results are yielded
-                update(done, total)
-
-            audio = FoxAPIAudio(
-                args.model,
-                prompt=args.prompt,
-                split=args.split,
-                max_concurrency=args.concurrency,
-                on_error="record",  # a failed file does not stop the others
-                client=client,
-            )
-            index, pending = -1, list[AudioResult]()
-            for result in audio.iter_results(files, on_progress=on_progress):
-                if current[0] != index:  # results come in source order: the last one is done
-                    if index >= 0:
-                        finish(index, pending)
-                    index, pending = current[0], []
-                pending.append(result)
-            if index >= 0:
-                finish(index, pending)
-    finally:
-        if bar is not None:
-            bar.close()
-    return codes[0] if codes else EXIT_OK
+    with _service(
+        use_emulator=args.emulator,
+        announce=True,
+        validate=args.validate,
+        allow_insecure_http=args.allow_insecure_http,
+    ) as (client, _):
+        audio = FoxAPIAudio(
+            args.model,
+            prompt=args.prompt,
+            split=args.split,
+            max_concurrency=args.concurrency,
+            on_error="record",  # a failed file does not stop the others
+            client=client,
+            surface=CLI_SURFACE,  # an oversize file's refusal names --split, not split=True
+        )
+        return transcribe_files(
+            audio,
+            files,
+            out_dir=out_dir,
+            concurrency=args.concurrency,
+            progress=args.progress,
+            exit_code=_exit_code,
+            error_code=EXIT_ERROR,
+            describe=_describe,
+        )
 
 
 def _task(args: argparse.Namespace) -> int:
+    _READING.task_id = args.task_id
     with FoxAPIClient() as client:
+        _READING.base_url = client.config.base_url
         if args.stream:
             stream = client.stream(args.task_id, offset=args.offset)
-            for event in stream:
+            for event in _events(stream, shown_from=args.offset):
+                _READING.offset = event.index + 1  # counted before printing (see _Reading)
                 print(event.chunk.delta.content or "", end="", flush=True)
             print()
             return EXIT_OK
@@ -384,9 +370,45 @@ def _task(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emulator(args: argparse.Namespace) -> int:
-    from .emulator import EmulatorConfig, serve
+#: What ``foxapi emulator`` needs beyond the base install (the ``emulator`` extra).
+EMULATOR_EXTRA = "pip install 'foxapi-integrations[emulator]'"
 
+
+def _port_refusal(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or ``None`` when it can.
+
+    Checked by binding (with ``SO_REUSEADDR``, as uvicorn does) before anything is printed, so
+    that a port in use is refused before the ``export`` lines a user might already copy.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        return f"--host {host}: cannot be resolved ({exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another emulator?); "
+                    f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8765}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose --port/--host"
+    return None
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    try:
+        from .emulator import EmulatorConfig, serve
+    except ImportError as exc:
+        raise _UsageError(
+            f"the emulator is not installed (missing module {exc.name or exc}): {EMULATOR_EXTRA}"
+        ) from None
+    refusal = _port_refusal(args.host, args.port)
+    if refusal is not None:
+        raise _UsageError(refusal)
     config = EmulatorConfig()
     print(f"FoxAPI emulator on http://{args.host}:{args.port}")
     print(f"  export {BASE_URL_ENV}=http://{args.host}:{args.port}")
@@ -468,12 +490,17 @@ def _parser() -> argparse.ArgumentParser:
 
     transcribe = commands.add_parser(
         "transcribe",
-        help="transcribe audio files (a progress bar for several)",
+        help="transcribe audio files, printing each as it finishes",
         description="Transcribe audio files, or ask --prompt about each, with FoxAPI's audio "
-        "form. Several files run --concurrency at a time, with a progress bar on stderr. "
-        "Without --out the transcripts are printed to stdout (under a '==> FILE <==' header "
-        "when there are several); with --out DIR each input gets DIR/<name>.txt. A failed file "
-        "does not stop the others; the exit code is that of the first failure.",
+        "form. Files run --concurrency at a time. Each file's text is printed (or written) as "
+        "soon as that file is done, so the output is in COMPLETION order, not argument order: "
+        "without --out under a '==> FILE <==' header when there are several; with --out DIR "
+        "each input gets DIR/<name>.txt. Progress goes to stderr: a bar on a terminal (with "
+        "the progress extra), otherwise one 'transcribing FILE ...' line per file and one "
+        "'[k/N] FILE ...' line when it ends. A failed file is reported once and does not stop "
+        "the others (the exit code is that of the first failure to end); an authentication, "
+        "permission, credit or configuration failure stops the run (exit 3) and says how "
+        "many files were not tried.",
     )
     transcribe.add_argument("files", nargs="+", metavar="FILE", help="audio file(s)")
     transcribe.add_argument(
@@ -500,7 +527,10 @@ def _parser() -> argparse.ArgumentParser:
         "--split", action="store_true", help="cut files over the model's size limit into segments"
     )
     transcribe.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="do not show a progress bar"
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar or lines (errors and written files are still reported)",
     )
     transcribe.add_argument("--emulator", action="store_true", help="use the built-in emulator")
     _add_no_validate(transcribe)
@@ -508,14 +538,23 @@ def _parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser(
         "models",
-        help="list the model catalog and its rules",
-        description="List the models, their request forms and content types. With "
-        f"{API_KEY_ENV} set (or --emulator) the list is refreshed from the service; otherwise "
-        "the built-in catalog is shown.",
+        help="list the models and their rules (built-in, or live with a key)",
+        description="List the models with the rules requests are checked against before "
+        "sending: request forms, content blocks, audio formats, max_tokens (required, "
+        "defaults, minimum), image/video counts, the body limit, token limits. With "
+        f"{API_KEY_ENV} set (or --emulator) the list is refreshed from the service "
+        "(GET /v1/configs/llm_generations_models, merged with the built-in rules); otherwise, "
+        "or with --builtin, the built-in catalog is shown. The first line says which; in "
+        '--json every row has "source": "live" or "builtin".',
     )
     models.add_argument("--json", action="store_true", help="print the rows as JSON")
     models.add_argument(
         "--emulator", action="store_true", help="refresh from the built-in emulator"
+    )
+    models.add_argument(
+        "--builtin",
+        action="store_true",
+        help="show the built-in catalog without asking the service, even with a key set",
     )
     models.set_defaults(run=_models)
 
@@ -546,10 +585,67 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _SaidByTheCli(logging.Filter):
+    """Drops the library's log lines that the command line says itself, in its own terms.
+
+    A failed file of ``transcribe`` is reported once, by the CLI (not again as a warning), and
+    Ctrl-C is answered with ``foxapi task ...`` commands rather than the library's Python advice
+    (``client.stream(...)``). Matched by the function that logs, not by wording.
+    """
+
+    OWN = frozenset({("_audio", "_failed"), ("_client", "_note_interruption")})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.module, record.funcName) not in self.OWN
+
+
+def _not_found_advice(args: argparse.Namespace) -> str:
+    base_url = _READING.base_url or DEFAULT_BASE_URL
+    return (
+        f"task {args.task_id!r} is unknown to {base_url} for this {API_KEY_ENV}: a task is "
+        "seen only with the key (and base URL) that submitted it, and may no longer be kept. "
+        "Task ids look like task-llmrouter-1776874481-rj6bs3yb; the foxapi commands print "
+        "them when they fail or are interrupted, and the library returns them as Task.id "
+        "(submit()) and StreamingGeneration.task_id."
+    )
+
+
+#: The server's codes for a model it does not serve (protocol doc 2.3).
+_UNKNOWN_MODEL_CODES = frozenset({"model_not_found", "model_not_supported", "no_available_model"})
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the error line: its text and, for a refusal, the fix when the text lacks it."""
+    text = str(exc)
+    fix = getattr(exc, "fix", None)
+    return f"{text} {fix}" if isinstance(fix, str) and fix and fix not in text else text
+
+
+def _report(args: argparse.Namespace, exc: FoxAPIError) -> None:
+    """One FoxAPI error on stderr, with the next step in CLI terms."""
+    print(f"error: {_describe(exc)}", file=sys.stderr)
+    own_task = args.command == "task" and exc.task_id == getattr(args, "task_id", None)
+    if own_task and isinstance(exc, NotFoundError):
+        print(_not_found_advice(args), file=sys.stderr)
+    elif exc.task_id and not own_task:  # never "see `foxapi task X`" for the command that failed
+        print(f"task id: {exc.task_id} (see `foxapi task {exc.task_id}`)", file=sys.stderr)
+    if isinstance(exc, InvalidRequestError) and exc.code in _UNKNOWN_MODEL_CODES:
+        print(
+            "the service does not serve this model for your key: `foxapi models` lists the "
+            "models it does (refreshed from the service when a key is set)",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``foxapi`` command; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    global _READING
+    _READING = _Reading()
+    own = _SaidByTheCli()
+    library_logger = logging.getLogger("foxapi")
+    library_logger.addFilter(own)
     try:
         code: int = args.run(args)
     except _UsageError as exc:
@@ -562,13 +658,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except FoxAPIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if exc.task_id:
-            print(f"task id: {exc.task_id} (see `foxapi task {exc.task_id}`)", file=sys.stderr)
+        _report(args, exc)
         return _exit_code(exc)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        _interrupted()
         return EXIT_INTERRUPTED
+    finally:
+        library_logger.removeFilter(own)
     return code
 
 

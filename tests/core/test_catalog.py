@@ -18,6 +18,7 @@ from foxapi_core._catalog import (
     MAX_SYSTEM_PROMPT_CHARS,
     Catalog,
     FormDetectionError,
+    Surface,
     Violation,
     check_body,
     detect_form,
@@ -808,8 +809,17 @@ def test_body_over_20_mb_for_gemini_2_5_pro() -> None:
     assert "20 MB" in v.message
     assert "gemini-2.5-pro" in v.message
     assert v.fix == (
-        "Pass an http(s) URL instead of inline data, split the recording, or use a smaller file."
+        "Pass an http(s) URL instead of inline data, split=True (FoxAPIAudio and the audio "
+        "loaders) to send the recording in segments, or use a model without this limit "
+        "(gemini-3-pro-preview, gemini-3.1-pro-preview, nemotron-3-nano-omni)."
     )
+    cli = one(
+        check_body(
+            {"model": "gemini-2.5-pro", "audio_url": audio, "prompt": "x"},
+            surface=Surface("pass --no-validate", split="--split"),
+        )
+    )
+    assert "--split to send the recording in segments" in cli.fix and "split=True" not in cli.fix
 
 
 def test_body_size_names_the_biggest_field_and_sums_them() -> None:

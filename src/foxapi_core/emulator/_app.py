@@ -193,11 +193,17 @@ def _fault_response(fault: Fault) -> JSONResponse:
     return _JSONResponse(dict(body), status_code=fault.status, headers=dict(fault.headers))
 
 
+#: Codes of an unknown model: the catalog's fix names a client switch (validate=False), which is
+#: no advice a server gives; the server states the fact, and each client adds its own fix.
+_UNKNOWN_MODEL = frozenset({"model_not_found", "model_not_supported"})
+
+
 def _violation_response(violation: Violation) -> JSONResponse:
+    unknown_model = violation.field == "model" and violation.code in _UNKNOWN_MODEL
     return _error(
         422,
         "invalid_request_error",
-        f"{violation.message} {violation.fix}",
+        violation.message if unknown_model else f"{violation.message} {violation.fix}",
         code=violation.code,
         param=violation.field,
     )
