@@ -139,8 +139,8 @@ def client(server: RunningEmulator) -> Iterator[httpx.Client]:
 
 
 def test_exported_names_match_all() -> None:
-    exported = emulator_module.__all__
-    assert exported == sorted(exported)
+    exported = emulator_module.__all__  # its order is ruff's (RUF022), checked by ruff
+    assert len(set(exported)) == len(exported)
     public = {n for n in dir(emulator_module) if not n.startswith("_")}
     assert set(exported) <= public
     for name in exported:
