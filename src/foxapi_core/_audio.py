@@ -23,7 +23,7 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator, Sized
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +71,7 @@ __all__ = [
     "NamedAudio",
     "OnError",
     "ProgressCallback",
+    "SegmentCallback",
     "audio_metadata",
     "build_request",
     "build_video_request",
@@ -233,11 +234,15 @@ class FoxAPIAudio:
         meta |= {"error": str(exc), "error_type": type(exc).__name__}
         return AudioResult("", meta, doc_id, exc)
 
-    def _run_sync(self, item: Any, options: AudioOptions) -> list[AudioResult]:
+    def _run_sync(
+        self, item: Any, options: AudioOptions, on_segment: SegmentCallback | None = None
+    ) -> list[AudioResult]:
         with self._thread_slots:  # the bound holds across concurrent calls from many threads
-            return self._run_sync_unbounded(item, options)
+            return self._run_sync_unbounded(item, options, on_segment)
 
-    def _run_sync_unbounded(self, item: Any, options: AudioOptions) -> list[AudioResult]:
+    def _run_sync_unbounded(
+        self, item: Any, options: AudioOptions, on_segment: SegmentCallback | None
+    ) -> list[AudioResult]:
         try:
             jobs = self._prepare(item, options)
         except Exception as exc:
@@ -247,13 +252,16 @@ class FoxAPIAudio:
             try:
                 if self.journal is not None:
                     results.append(self._journaled_sync(job, options))
-                    continue
-                stream = self.client.stream_generate(build_request(job, options))
-                for _ in stream:
-                    pass
-                results.append(self._result(job, options, _completion(stream), stream.task_id))
+                else:
+                    stream = self.client.stream_generate(build_request(job, options))
+                    for _ in stream:
+                        pass
+                    completion = _completion(stream)
+                    results.append(self._result(job, options, completion, stream.task_id))
             except Exception as exc:
                 results.append(self._failed(item, job, options, exc))
+            if on_segment is not None and len(jobs) > 1:
+                on_segment(results[-1], len(results), len(jobs))
         return results
 
     def _journaled_sync(self, job: AudioJob, options: AudioOptions) -> AudioResult:
@@ -307,14 +315,25 @@ class FoxAPIAudio:
         return self._result(job, options, _completion(stream), stream.task_id)
 
     async def _run_async(
-        self, item: Any, options: AudioOptions, slots: asyncio.Semaphore
+        self,
+        item: Any,
+        options: AudioOptions,
+        slots: asyncio.Semaphore,
+        on_segment: SegmentCallback | None = None,
     ) -> list[AudioResult]:
+        finished = 0
+
         async def one(job: AudioJob) -> AudioResult:
+            nonlocal finished
             async with slots:
                 try:
-                    return await self._agenerate(job, options)
+                    result = await self._agenerate(job, options)
                 except Exception as exc:
-                    return self._failed(item, job, options, exc)
+                    result = self._failed(item, job, options, exc)
+            finished += 1
+            if on_segment is not None and len(jobs) > 1:
+                on_segment(result, finished, len(jobs))
+            return result
 
         try:
             async with slots:
@@ -338,6 +357,7 @@ class FoxAPIAudio:
         *,
         prompt: str | None = None,
         on_progress: ProgressCallback | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> Iterator[AudioResult]:
         """Run every source (``max_concurrency`` threads) and yield results in source order.
 
@@ -346,6 +366,9 @@ class FoxAPIAudio:
                 :class:`AudioSource` objects.
             prompt: Overrides ``options.prompt`` for this run.
             on_progress: Called with ``(done, total)`` after each source.
+            on_segment: For a source split into segments, called (from a worker thread) with
+                ``(result, segments_done, segments)`` as each segment ends: progress inside one
+                long recording.
         """
         options = self._options(prompt)
         total = len(sources) if isinstance(sources, Sized) else None
@@ -355,7 +378,7 @@ class FoxAPIAudio:
             try:
                 for item in _chain(sources):
                     if item is not _END:
-                        window.append(pool.submit(self._run_sync, item, options))
+                        window.append(pool.submit(self._run_sync, item, options, on_segment))
                     # Keep a bounded window of finished-but-unyielded work (memory stays flat).
                     while window and (item is _END or len(window) >= 2 * self.max_concurrency):
                         results = window.popleft().result()
@@ -373,9 +396,11 @@ class FoxAPIAudio:
         *,
         prompt: str | None = None,
         on_progress: ProgressCallback | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> AsyncIterator[AudioResult]:
         """Async twin of :meth:`iter_results`: at most ``max_concurrency`` requests in flight
-        (an ``asyncio.Semaphore``), results in source order."""
+        (an ``asyncio.Semaphore``), results in source order; ``on_segment`` is called on the
+        event loop."""
         options = self._options(prompt)
         total = len(sources) if isinstance(sources, Sized) else None
         slots = self._semaphore()
@@ -384,7 +409,9 @@ class FoxAPIAudio:
         try:
             for item in _chain(sources):
                 if item is not _END:
-                    window.append(asyncio.ensure_future(self._run_async(item, options, slots)))
+                    window.append(
+                        asyncio.ensure_future(self._run_async(item, options, slots, on_segment))
+                    )
                 while window and (item is _END or len(window) >= 2 * self.max_concurrency):
                     results = await window.popleft()
                     done += 1
@@ -436,6 +463,10 @@ class FoxAPIAudio:
         self.close()
         if self._own[1] and self._async_client is not None:
             await self._async_client.aclose()
+
+
+#: Called as each segment of a split source ends: ``(result, segments_done, segments)``.
+SegmentCallback = Callable[[AudioResult, int, int], None]
 
 
 def _completion(stream: StreamingGeneration | AsyncStreamingGeneration) -> ChatCompletion:

@@ -86,6 +86,14 @@ class _Report:
         if self.progress and self.bar is None:
             self.line(f"transcribing {file} ...")
 
+    def segment(self, file: str, done: int, total: int) -> None:
+        """One segment of a split (long) file ended: progress inside that file."""
+        if self.bar is not None:
+            with self._lock:
+                self.bar.set_postfix_str(f"{file}: segment {done}/{total}")
+        elif self.progress:
+            self.line(f"{file}: segment {done}/{total} done")
+
     def finished(self, file: str, outcome: str, *, always: bool = False) -> None:
         """One file ended; ``always`` for a note shown even with ``--no-progress``."""
         self.done += 1
@@ -131,7 +139,11 @@ def transcribe_files(
         if stop.is_set():
             return None  # the run stopped before this file started: never sent
         report.started(files[index])
-        results = list(audio.iter_results([files[index]]))
+
+        def on_segment(_result: AudioResult, done: int, total: int) -> None:
+            report.segment(files[index], done, total)
+
+        results = list(audio.iter_results([files[index]], on_segment=on_segment))
         if any(isinstance(r.error, STOPPING_ERRORS) for r in results):
             stop.set()  # here, not in the main thread: no worker starts another file after it
         return results

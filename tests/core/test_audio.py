@@ -332,6 +332,38 @@ def test_max_segment_s_splits_wav(foxapi_emulator: RunningEmulator) -> None:
     assert audio.transcribe(NamedAudio(wav_bytes(2.5), "a.wav")).startswith("[0.0s-1.0s] ")
 
 
+def test_on_segment_reports_progress_inside_one_long_recording(
+    foxapi_emulator: RunningEmulator,
+) -> None:
+    """A split source reports each segment as it ends (sync: from the worker; async: on the
+    loop), so one long file is not silent; an unsplit source reports nothing extra."""
+    audio = helper(foxapi_emulator, max_segment_s=1.0)
+    seen: list[tuple[float, int, int]] = []
+
+    def on_segment(result: Any, done: int, total: int) -> None:
+        seen.append((result.metadata["start_s"], done, total))
+
+    list(audio.iter_results([NamedAudio(wav_bytes(2.5), "a.wav")], on_segment=on_segment))
+    assert [(d, t) for _, d, t in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert [s for s, _, _ in seen] == [0.0, 1.0, 2.0]  # sequential in a sync worker
+
+    async def run() -> list[Any]:
+        return [
+            r
+            async for r in audio.aiter_results(
+                [NamedAudio(wav_bytes(2.5), "b.wav")], on_segment=on_segment
+            )
+        ]
+
+    seen.clear()
+    asyncio.run(run())
+    assert sorted(d for _, d, _ in seen) == [1, 2, 3] and {t for _, _, t in seen} == {3}
+    assert sorted(s for s, _, _ in seen) == [0.0, 1.0, 2.0]
+    seen.clear()
+    list(audio.iter_results([NamedAudio(wav_bytes(0.5), "c.wav")], on_segment=on_segment))
+    assert seen == []
+
+
 # --- non-WAV splitting ---------------------------------------------------------------------
 
 

@@ -374,7 +374,11 @@ def test_oversize_audio_refusal_names_split_and_the_models_without_the_limit(
     assert foxapi_emulator.emulator.counters.requests == 0  # refused before sending
     split = _foxapi(["transcribe", str(big), "--split"], env, tmp_path)
     assert split.returncode == EXIT_OK, split.stderr  # the advice works
-    assert split.stdout.count("Transcription") >= 2  # one per segment
+    segments = split.stdout.count("Transcription")
+    assert segments >= 2  # one per segment
+    # progress inside the one long file: a line per segment as it ends (stderr is not a TTY)
+    lines = [line for line in split.stderr.splitlines() if ": segment " in line]
+    assert lines == [f"{big}: segment {k}/{segments} done" for k in range(1, segments + 1)]
 
 
 def test_the_servers_unknown_model_answer_gives_no_client_advice(
