@@ -45,7 +45,7 @@ import httpx
 
 from benchmarks._harness import API_KEY, start_emulator
 from benchmarks.figures import MODEL, SHORT_WORDS, _body
-from foxapi_core._catalog import check_body
+from foxapi_core._checks import check_body
 from foxapi_core.emulator import Emulator, EmulatorConfig, chunks, completion, respond
 from foxapi_core.emulator._responder import encode, encoded_chunks
 

@@ -22,15 +22,8 @@ if _typing.TYPE_CHECKING:
     from ._batch import BatchSummary, arun_batch, read_jsonl
     from ._batch_journal import Journal, JournalEntry, SqliteJournal
     from ._batch_rows import BatchRow, RowState
-    from ._catalog import (
-        DEFAULT_CATALOG,
-        Catalog,
-        ModelSpec,
-        Surface,
-        Violation,
-        check_body,
-        detect_form,
-    )
+    from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec, detect_form
+    from ._checks import Surface, Violation, check_body
     from ._client import (
         AsyncFoxAPIClient,
         AsyncStreamingGeneration,
@@ -95,15 +88,8 @@ _LAZY: dict[str, str] = {
         "_batch": ("BatchSummary", "arun_batch", "read_jsonl"),
         "_batch_journal": ("Journal", "JournalEntry", "SqliteJournal"),
         "_batch_rows": ("BatchRow", "RowState"),
-        "_catalog": (
-            "DEFAULT_CATALOG",
-            "Catalog",
-            "ModelSpec",
-            "Surface",
-            "Violation",
-            "check_body",
-            "detect_form",
-        ),
+        "_catalog": ("DEFAULT_CATALOG", "Catalog", "ModelSpec", "detect_form"),
+        "_checks": ("Surface", "Violation", "check_body"),
         "_client": (
             "AsyncFoxAPIClient",
             "AsyncStreamingGeneration",

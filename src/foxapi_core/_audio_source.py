@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, Union
 
 from ._audio_split import SegmentPlan, extract_segment, plan_segments, probe_duration
-from ._catalog import CORE_SURFACE, DEFAULT_CATALOG, Catalog, ModelSpec, Surface
+from ._catalog import DEFAULT_CATALOG, Catalog, ModelSpec
+from ._checks import CORE_SURFACE, Surface
 from ._errors import RequestValidationError
 from ._inline_media import InlineMedia
 from ._media import (

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from ._catalog import CORE_SURFACE, DEFAULT_CATALOG, Catalog, Surface
+from ._catalog import DEFAULT_CATALOG, Catalog
+from ._checks import CORE_SURFACE, Surface
 from ._config import ClientConfig, Timeouts
 from ._errors import ClientClosedError
 from ._flows import (

@@ -23,7 +23,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._catalog import CORE_SURFACE, Catalog, Surface, check_body
+from ._catalog import Catalog
+from ._checks import CORE_SURFACE, Surface, check_body
 from ._config import API_KEY_ENV, BASE_URL_ENV, ClientConfig
 from ._errors import (
     APIConnectionError,

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ._audio_source import DEFAULT_AUDIO_MODEL
-from ._catalog import DEFAULT_CATALOG, Surface
+from ._catalog import DEFAULT_CATALOG
+from ._checks import Surface
 from ._client import FoxAPIClient, RequestLike, StreamingGeneration
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._errors import (

@@ -18,11 +18,9 @@ from foxapi_core._catalog import (
     MAX_SYSTEM_PROMPT_CHARS,
     Catalog,
     FormDetectionError,
-    Surface,
-    Violation,
-    check_body,
     detect_form,
 )
+from foxapi_core._checks import Surface, Violation, check_body
 
 WHITELIST = (
     "claude-opus-4-6",
@@ -891,7 +889,7 @@ def test_unknown_model_suggests_the_near_miss(typo: str) -> None:
 
 
 def test_unknown_model_fix_names_the_callers_switch_only() -> None:
-    from foxapi_core._catalog import Surface
+    from foxapi_core._checks import Surface
 
     v = one(check_body(chat("gpt-9"), surface=Surface("set validate=False on ChatFoxAPI")))
     assert "set validate=False on ChatFoxAPI" in v.fix

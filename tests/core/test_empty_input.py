@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from foxapi_core import FoxAPIClient, MessagesRequest, RequestValidationError
-from foxapi_core._catalog import check_body
+from foxapi_core._checks import check_body
 from foxapi_core.emulator import RunningEmulator
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from foxapi_core._catalog import check_body
+from foxapi_core._checks import check_body
 from foxapi_core._media import (
     AUDIO_FORMATS,
     AUDIO_MIME,

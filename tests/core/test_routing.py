@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from foxapi_core._catalog import DEFAULT_CATALOG, Catalog, check_body, detect_form
+from foxapi_core._catalog import DEFAULT_CATALOG, Catalog, detect_form
+from foxapi_core._checks import check_body
 from foxapi_core._errors import RequestValidationError
 from foxapi_core._routing import build_body, to_foxapi_block
 
@@ -802,7 +803,8 @@ def test_langchain_ai_tool_call_turn_round_trip() -> None:
 
 
 def test_claude_gets_the_catalog_default_max_tokens_and_passes_the_checks() -> None:
-    from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS, check_body
+    from foxapi_core._catalog import CLAUDE_DEFAULT_MAX_TOKENS
+    from foxapi_core._checks import check_body
 
     body = build_body("claude-sonnet-4-6", [{"role": "user", "content": "Hi"}])
     assert body["max_tokens"] == CLAUDE_DEFAULT_MAX_TOKENS

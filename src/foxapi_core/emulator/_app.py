@@ -32,7 +32,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .._catalog import Catalog, FormDetectionError, Violation, check_body, detect_form
+from .._catalog import Catalog, FormDetectionError, detect_form
+from .._checks import Violation, check_body
 from .._routing import missing_reasoning_turns
 from ._faults import Fault, error_body
 from ._responder import (
