@@ -47,7 +47,7 @@ from benchmarks._harness import API_KEY, start_emulator
 from benchmarks.figures import MODEL, SHORT_WORDS, _body
 from foxapi_core._checks import check_body
 from foxapi_core.emulator import Emulator, EmulatorConfig, chunks, completion, respond
-from foxapi_core.emulator._responder import encode, encoded_chunks
+from foxapi_core.emulator._answer_wire import encode, encoded_chunks
 
 __all__ = ["main"]
 

@@ -12,11 +12,12 @@ queued on :attr:`Emulator.faults`, standing server quirks set on :attr:`Emulator
 the hostile-server behaviours a correct client must survive, each with the answer it must return.
 """
 
+from ._answer_wire import chunks, completion
 from ._app import ConnectionDropped
 from ._emulator import Emulator
 from ._faults import Fault, Faults
 from ._quirks import Quirks
-from ._responder import Answer, ToolCall, Usage, chunks, completion, respond
+from ._responder import Answer, ToolCall, Usage, respond
 from ._scenarios import SCENARIOS, Scenario
 from ._server import RunningEmulator, serve, serve_in_thread
 from ._state import Counters, EmulatorConfig, RequestRecord, TaskRecord

@@ -35,15 +35,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._catalog import Catalog, FormDetectionError, detect_form
 from .._checks import Violation, check_body
 from .._routing import missing_reasoning_turns
+from ._answer_wire import completion, encoded_chunks, usage_chunk, wants_usage_chunk
 from ._faults import Fault, error_body
-from ._responder import (
-    Answer,
-    completion,
-    encoded_chunks,
-    respond,
-    usage_chunk,
-    wants_usage_chunk,
-)
+from ._responder import Answer, respond
 from ._state import TaskRecord
 from ._streams import chat_events, done_event, error_event, task_events
 

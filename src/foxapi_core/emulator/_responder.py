@@ -1,11 +1,11 @@
 """Deterministic, request-aware answers: what the emulated model "says".
 
 Pure functions, no I/O: :func:`respond` turns a request body (any of the five submit forms of
-protocol doc section 2, or an OpenAI chat body) into an :class:`Answer`; :func:`chunks` cuts an
-answer into OpenAI ``chat.completion.chunk`` dicts and :func:`completion` builds the
-``chat.completion`` dict. The same body always gives the same answer, so tests can assert on
-content, and the answer reflects the request (echoed prompt, tool arguments read from the prompt,
-JSON matching a requested schema) so agent loops and structured-output parsers finish.
+protocol doc section 2, or an OpenAI chat body) into an :class:`Answer`;
+:mod:`._answer_wire` renders it as ``chat.completion`` / ``chat.completion.chunk`` JSON. The
+same body always gives the same answer, so tests can assert on content, and the answer reflects
+the request (echoed prompt, tool arguments read from the prompt, JSON matching a requested schema)
+so agent loops and structured-output parsers finish.
 
 Tokens are counted as whitespace-separated words, everywhere (prompt, completion, ``max_tokens``).
 """
@@ -19,26 +19,13 @@ import io
 import json
 import re
 import wave
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._media import format_from_extension, sniff_audio_format
 
-__all__ = [
-    "Answer",
-    "ToolCall",
-    "Usage",
-    "chunk_count",
-    "chunks",
-    "completion",
-    "encode",
-    "encoded_chunks",
-    "respond",
-    "usage_chunk",
-    "usage_dict",
-    "wants_usage_chunk",
-]
+__all__ = ["TOKEN", "Answer", "ToolCall", "Usage", "respond", "split_tokens"]
 
 FinishReason = Literal["stop", "length", "tool_calls"]
 
@@ -50,7 +37,7 @@ EXCERPT_WORDS = 20
 
 _WORDS_KNOB = re.compile(r"\[\[words:(\d+)\]\]", re.IGNORECASE)
 _WORDS_ASK = re.compile(r"\brespond with (\d+) words\b", re.IGNORECASE)
-_TOKEN = re.compile(r"\s*\S+\s*")
+TOKEN = re.compile(r"\s*\S+\s*")
 _INT = re.compile(r"(?<![\w.])-?\d+(?![\w]|\.\d)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
@@ -84,8 +71,6 @@ _FORMAT_STRINGS = {
 _MAX_SCHEMA_DEPTH = 8
 # json.dumps(obj, **options) builds a new JSONEncoder per call; the emulator encodes on every
 # request (and every chunk of a stream), so one configured encoder is shared.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_encode_str = _ENCODER.encode
 
 
 @dataclass(frozen=True)
@@ -333,11 +318,11 @@ def _truncate_at_stop(text: str, stop: Any) -> str:
     return text[:cut]
 
 
-def _split_tokens(text: str, size: int) -> list[str]:
+def split_tokens(text: str, size: int) -> list[str]:
     """Pieces of ``size`` words each whose concatenation is exactly ``text``."""
     if not text:
         return []
-    tokens = _TOKEN.findall(text) or [text]
+    tokens = TOKEN.findall(text) or [text]
     step = max(1, size)
     return ["".join(tokens[i : i + step]) for i in range(0, len(tokens), step)]
 
@@ -642,193 +627,8 @@ def _text_content(
         content = _truncate_at_stop(content, body["stop"])
     max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
     if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 0:
-        tokens = _TOKEN.findall(content)
+        tokens = TOKEN.findall(content)
         if len(tokens) > max_tokens:
             content = "".join(tokens[:max_tokens]).rstrip()
             finish = "length"
     return content, finish
-
-
-def usage_dict(answer: Answer) -> dict[str, Any]:
-    """OpenAI ``usage`` object of an answer (with ``completion_tokens_details`` if reasoning)."""
-    usage: dict[str, Any] = {
-        "prompt_tokens": answer.usage.prompt_tokens,
-        "completion_tokens": answer.usage.completion_tokens,
-        "total_tokens": answer.usage.total_tokens,
-    }
-    if answer.reasoning:
-        usage["completion_tokens_details"] = {"reasoning_tokens": answer.usage.reasoning_tokens}
-    return usage
-
-
-def completion(
-    answer: Answer,
-    *,
-    completion_id: str = "chatcmpl-emulator",
-    created: int = 0,
-    include_reasoning: bool = False,
-) -> dict[str, Any]:
-    """The OpenAI ``chat.completion`` dict of an answer.
-
-    ``include_reasoning`` adds ``message.reasoning_content``; the task result never has it (doc
-    section 4.3), the OpenAI-compatible ``/v1/chat/completions`` endpoint does.
-    """
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": None if answer.tool_calls else answer.content,
-    }
-    if include_reasoning and answer.reasoning:
-        message["reasoning_content"] = answer.reasoning
-    if answer.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            }
-            for call in answer.tool_calls
-        ]
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": answer.model,
-        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
-        "usage": usage_dict(answer),
-    }
-
-
-def _deltas(answer: Answer, chunk_size: int) -> Iterator[dict[str, Any]]:
-    for piece in _split_tokens(answer.reasoning, chunk_size):
-        yield {"reasoning_content": piece}
-    for piece in _split_tokens(answer.content, chunk_size):
-        yield {"content": piece}
-    for index, call in enumerate(answer.tool_calls):
-        # OpenAI streaming shape: the first fragment names the call, the next ones carry
-        # argument pieces keyed by index only.
-        yield {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": ""},
-                }
-            ]
-        }
-        for piece in _split_tokens(call.arguments, chunk_size):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
-
-
-def chunks(
-    answer: Answer,
-    *,
-    chunk_size: int = 3,
-    completion_id: str = "chatcmpl-emulator",
-    created: int = 0,
-) -> list[dict[str, Any]]:
-    """The answer as OpenAI ``chat.completion.chunk`` dicts.
-
-    Reasoning pieces first (``delta.reasoning_content``), then content pieces of ``chunk_size``
-    words, then tool-call fragments; the first delta carries ``role``, the last chunk has an empty
-    delta and the finish reason. No usage (doc section 10: none in the stream by default).
-    """
-    deltas = list(_deltas(answer, chunk_size)) or [{"content": ""}]
-    deltas[0] = {"role": "assistant", **deltas[0]}
-    head = {"id": completion_id, "object": "chat.completion.chunk", "created": created}
-    out = [
-        {
-            **head,
-            "model": answer.model,
-            "choices": [{"index": 0, "delta": d, "finish_reason": None}],
-        }
-        for d in deltas
-    ]
-    out.append(
-        {
-            **head,
-            "model": answer.model,
-            "choices": [{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}],
-        }
-    )
-    return out
-
-
-def chunk_count(answer: Answer, chunk_size: int = 3) -> int:
-    """``len(chunks(answer, chunk_size=chunk_size))``, without building a chunk.
-
-    A task needs its chunk count for its timeline on every request (status, ``finished_at``),
-    while the chunks themselves are only needed when someone streams it.
-    """
-    step = max(1, chunk_size)
-
-    def pieces(text: str) -> int:
-        return -(-max(1, len(_TOKEN.findall(text))) // step) if text else 0
-
-    deltas = pieces(answer.reasoning) + pieces(answer.content)
-    deltas += sum(1 + pieces(call.arguments) for call in answer.tool_calls)
-    return max(1, deltas) + 1
-
-
-def encoded_chunks(
-    answer: Answer,
-    *,
-    chunk_size: int = 3,
-    completion_id: str = "chatcmpl-emulator",
-    created: int = 0,
-) -> list[bytes]:
-    """``[encode(c) for c in chunks(answer, ...)]``, byte for byte, at a fraction of the cost.
-
-    Every chunk of an answer shares everything but its delta (and the last one's finish reason),
-    so the shared JSON is encoded once and only the deltas per chunk. Long answers (2,000 chunks
-    in the streaming benchmarks) are serialized by the emulator on the same cores as the client.
-    """
-    head = (
-        '{"id":'
-        + _encode_str(completion_id)
-        + ',"object":"chat.completion.chunk","created":'
-        + _encode_str(created)
-        + ',"model":'
-        + _encode_str(answer.model)
-        + ',"choices":[{"index":0,"delta":'
-    )
-    tail = ',"finish_reason":null}]}'
-    deltas = list(_deltas(answer, chunk_size)) or [{"content": ""}]
-    deltas[0] = {"role": "assistant", **deltas[0]}
-    out = []
-    for delta in deltas:
-        if len(delta) == 1 and "content" in delta:
-            # The common delta, assembled as json.dumps would write it.
-            text = '{"content":' + _encode_str(delta["content"]) + "}"
-        else:
-            text = _encode_str(delta)
-        out.append((head + text + tail).encode("utf-8"))
-    last = head + '{},"finish_reason":' + _encode_str(answer.finish_reason) + "}]}"
-    out.append(last.encode("utf-8"))
-    return out
-
-
-def wants_usage_chunk(body: Mapping[str, Any]) -> bool:
-    """Whether a streamed request asked for OpenAI's final usage chunk
-    (``stream_options: {"include_usage": true}``)."""
-    options = body.get("stream_options")
-    return isinstance(options, Mapping) and options.get("include_usage") is True
-
-
-def usage_chunk(answer: Answer, *, completion_id: str, created: int) -> bytes:
-    """OpenAI's last chunk of a stream asked for usage: empty ``choices``, the ``usage``."""
-    return encode(
-        {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": answer.model,
-            "choices": [],
-            "usage": usage_dict(answer),
-        }
-    )
-
-
-def encode(obj: Any) -> bytes:
-    """Compact JSON bytes, as sent on the wire (serialize once, replay the bytes)."""
-    return _encode_str(obj).encode("utf-8")

@@ -20,7 +20,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._responder import Answer, chunk_count, encoded_chunks, usage_chunk, wants_usage_chunk
+from ._answer_wire import chunk_count, encoded_chunks, usage_chunk, wants_usage_chunk
+from ._responder import Answer
 from ._streams import chunk_event
 
 if TYPE_CHECKING:
