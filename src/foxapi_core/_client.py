@@ -42,6 +42,7 @@ from ._flows import (
 from ._generation import generate_flow, stream_flow
 from ._json_body import StreamedJSON, encode_json
 from ._policies import PollPolicy, RetryPolicy
+from ._pool import ShardedTransport
 from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task, Transport
 
 __all__ = ["AsyncFoxAPIClient", "AsyncStreamingGeneration", "FoxAPIClient", "StreamingGeneration"]
@@ -577,7 +578,10 @@ class AsyncFoxAPIClient(_ClientBase):
         if entry is not None:
             return entry[0], entry[2]
         self._forget_closed_loops()
-        pool = httpx.AsyncClient(**self._http_settings())
+        # Sharded: httpcore's pool costs O(connections²) per request (see _pool).
+        pool = httpx.AsyncClient(
+            transport=ShardedTransport(_MAX_CONNECTIONS), **self._http_settings()
+        )
         keeper = self._keeper(loop, pool)
         # The first step registers the keeper with the running loop; it does not suspend, so no
         # other task of this loop can create a second pool in between.
