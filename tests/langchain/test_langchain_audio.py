@@ -235,16 +235,14 @@ def test_index_api_skips_unchanged_files(conn: dict[str, Any], calls: list[Path]
     runs = []
     for _ in range(2):
         loader = FoxAPIAudioLoader(calls, **conn)
-        runs.append(
-            index(
+        runs.append(index(
                 loader,
                 manager,
                 store,
                 cleanup="incremental",
                 source_id_key="source",
                 key_encoder="sha256",  # index()'s default, SHA-1, warns: not collision-resistant
-            )
-        )
+            ))
     assert runs[0]["num_added"] == len(calls)
     assert runs[1] == {
         "num_added": 0,
