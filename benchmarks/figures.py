@@ -30,7 +30,7 @@ import time
 import tracemalloc
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,13 +152,16 @@ class Context:
     budget: Budget
     start_emulator: Callable[[], EmulatorProcess]
     _emulator: EmulatorProcess | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def emulator(self) -> EmulatorProcess:
-        """The emulator process (figure 7 and the batch figures), started on first use."""
-        if self._emulator is None:
-            self._emulator = self.start_emulator()
-        return self._emulator
+        """The emulator process (figure 7 and the batch figures), started on first use (once,
+        also when several of a figure's threads ask at the same time)."""
+        with self._lock:
+            if self._emulator is None:
+                self._emulator = self.start_emulator()
+            return self._emulator
 
     def client(self, site: str = "plain", **settings: Any) -> FoxAPIClient:
         """Our sync client on the bytes server's ``site``."""
@@ -623,8 +626,10 @@ def figure_7(ctx: Context) -> list[FigureResult]:
     durations = ctx.budget.poll_durations
     added: dict[float, float] = {}
 
+    emulator = ctx.emulator  # started here, not by the threads below
+
     def run(duration: float) -> None:
-        base_url = ctx.emulator.base_url(_poll_site(duration))
+        base_url = emulator.base_url(_poll_site(duration))
         with FoxAPIClient(api_key=API_KEY, base_url=base_url) as client:
             start = time.perf_counter()
             client.generate(_body(SHORT_WORDS), transport="poll")
