@@ -162,7 +162,7 @@ class _ClientBase:
         # The retry jitter's source, one per client: a Random() per call seeds itself from
         # os.urandom, a syscall on every call that never retries.
         self._rng = random.Random()
-        self._submit_url: httpx.URL | None = None
+        self._submit_url: tuple[str, httpx.URL] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -232,12 +232,13 @@ class _ClientBase:
     def _url(self, path: str) -> httpx.URL | str:
         # httpx parses and checks a URL string character by character (~11 µs); the submit
         # URL, the same on every call, is parsed once. Per-task paths are used once or twice.
+        base = self.config.base_url
         if path != SUBMIT_PATH:
-            return self.config.base_url + path
-        url = self._submit_url
-        if url is None:
-            url = self._submit_url = httpx.URL(self.config.base_url + path)
-        return url
+            return base + path
+        cached = self._submit_url
+        if cached is None or cached[0] != base:  # keyed by the base URL: config may be replaced
+            cached = self._submit_url = (base, httpx.URL(base + path))
+        return cached[1]
 
     def _http_settings(self) -> dict[str, Any]:
         return {
