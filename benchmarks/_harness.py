@@ -27,11 +27,14 @@ __all__ = [
     "format_table",
     "interleave",
     "machine",
+    "runs_of",
+    "start_bytes_server",
     "start_emulator",
 ]
 
 API_KEY = "sk-emulator"
 SERVER_SCRIPT = Path(__file__).with_name("_server.py")
+BYTES_SERVER_SCRIPT = Path(__file__).with_name("_bytes_server.py")
 _STARTUP_TIMEOUT = 30.0
 
 
@@ -74,6 +77,9 @@ class FigureResult:
     reference_label: str = ""
     skipped: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: The headline (``ratio``, else ``ours``' median) in each of three runs: the pairs split in
+    #: three consecutive thirds, or three separate measurements (:func:`runs_of`).
+    runs: list[float] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -82,7 +88,7 @@ class FigureResult:
 
 @dataclass
 class EmulatorProcess:
-    """A running ``_server.py`` process and how to reach its sites."""
+    """A running server process (the emulator or the bytes server) and how to reach its sites."""
 
     process: subprocess.Popen[str]
     port: int
@@ -117,8 +123,25 @@ def start_emulator(sites: dict[str, dict[str, Any]]) -> Iterator[EmulatorProcess
     Args:
         sites: ``{name: {"config": EmulatorConfig fields, "delay": seconds per request}}``.
     """
+    with _start(SERVER_SCRIPT, sites) as process:
+        yield process
+
+
+@contextmanager
+def start_bytes_server(sites: dict[str, dict[str, Any]]) -> Iterator[EmulatorProcess]:
+    """Start the pre-rendered-bytes server (``_bytes_server.py``) serving ``sites``.
+
+    Args:
+        sites: ``{name: {"hold": s, "hold_all": bool, "words": n, "usage_in_stream": bool}}``.
+    """
+    with _start(BYTES_SERVER_SCRIPT, sites) as process:
+        yield process
+
+
+@contextmanager
+def _start(script: Path, sites: dict[str, dict[str, Any]]) -> Iterator[EmulatorProcess]:
     process = subprocess.Popen(
-        [sys.executable, str(SERVER_SCRIPT), "--sites", json.dumps(sites)],
+        [sys.executable, str(script), "--sites", json.dumps(sites)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -132,7 +155,7 @@ def start_emulator(sites: dict[str, dict[str, Any]]) -> Iterator[EmulatorProcess
             if not line and process.poll() is not None:
                 break
         if not line.startswith("PORT "):
-            raise RuntimeError("the benchmark emulator did not start")
+            raise RuntimeError(f"the benchmark server {script.name} did not start")
         yield EmulatorProcess(process, int(line.split()[1]))
     finally:
         if process.stdin is not None:
@@ -173,6 +196,23 @@ def interleave(
             theirs.append(reference())
             mine.append(ours())
     return mine, theirs
+
+
+def runs_of(mine: list[float], theirs: list[float] | None = None, parts: int = 3) -> list[float]:
+    """The headline of each of ``parts`` consecutive runs of interleaved samples: the ratio of
+    medians (ours / reference) per run, or ours' median per run without a reference."""
+    if len(mine) < parts:
+        return []
+    size = len(mine) // parts
+    out = []
+    for i in range(parts):
+        part = mine[i * size : (i + 1) * size]
+        if theirs is None:
+            out.append(statistics.median(part))
+        else:
+            ref = statistics.median(theirs[i * size : (i + 1) * size])
+            out.append(statistics.median(part) / ref if ref else math.nan)
+    return out
 
 
 def machine() -> dict[str, Any]:
@@ -216,7 +256,7 @@ def _cell(stats: Stats | None, unit: str) -> str:
 
 def format_table(results: list[FigureResult]) -> str:
     """The results as one Markdown table: figure, ours, reference, ratio, target, met?"""
-    header = ["#", "figure", "ours", "reference", "ratio", "target", "met?"]
+    header = ["#", "figure", "ours", "reference", "ratio (3 runs)", "target", "met?"]
     rows = [header, ["---"] * len(header)]
     for r in results:
         if r.skipped:
@@ -226,6 +266,12 @@ def format_table(results: list[FigureResult]) -> str:
         if r.reference_label:
             ref = f"{ref} ({r.reference_label})" if r.reference else r.reference_label
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        if r.runs:
+            spread = f"{min(r.runs):.3g}–{max(r.runs):.3g}"
+            if r.ratio is not None:
+                ratio = f"{ratio} ({spread})"
+            else:
+                ref = f"{ref}; 3 runs: {spread} {r.unit}"
         met = {True: "yes", False: "NO", None: "-"}[r.met]
         rows.append([r.figure, r.title, _cell(r.ours, r.unit), ref, ratio, r.target, met])
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)

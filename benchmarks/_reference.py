@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import httpx
 __all__ = [
     "RawResult",
     "araw_stream_generate",
+    "iter_raw_stream",
     "raw_stream_generate",
     "raw_sync_generate",
 ]
@@ -64,9 +65,44 @@ def _take_events(buffer: bytes, result: RawResult) -> tuple[bytes, bool]:
                     if result.first_token_at is None:
                         result.first_token_at = time.perf_counter()
                     result.parts.append(content)
+            usage = chunk.get("usage")
+            if usage:
+                result.usage = usage
         elif name == b"event: done":
             done = True
     return rest, done
+
+
+def iter_raw_stream(
+    http: httpx.Client, base: str, key: str, body: dict[str, Any], result: RawResult
+) -> Iterator[str]:
+    """The default transport by hand, yielding each piece of content as it is parsed; usage in
+    ``result`` at the end (from the stream's last chunk, else from the task)."""
+    reply = http.post(base + SUBMIT, json={**body, "stream": True}, headers=_headers(key))
+    reply.raise_for_status()
+    task_id = json.loads(reply.content)["id"]
+    url = f"{base}{SUBMIT}/{task_id}/stream"
+    with http.stream("GET", url, headers=_headers(key, "text/event-stream")) as stream:
+        stream.raise_for_status()
+        buffer = b""
+        for piece in stream.iter_bytes():  # to EOF, as in _consume
+            *events, buffer = (buffer + piece).split(b"\n\n")
+            for event in events:
+                name, _, data = event.partition(b"\n")
+                if name != b"event: chunk":
+                    continue
+                chunk = json.loads(data[6:])
+                result.chunks += 1
+                if chunk.get("usage"):
+                    result.usage = chunk["usage"]
+                if chunk["choices"]:
+                    content = chunk["choices"][0]["delta"].get("content")
+                    if content:
+                        yield content
+    if result.usage is None:
+        reply = http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
+        reply.raise_for_status()
+        result.usage = json.loads(reply.content)["results"][0].get("usage")
 
 
 def _consume(pieces: Iterable[bytes], result: RawResult) -> None:
@@ -85,7 +121,7 @@ def raw_stream_generate(
     before_request: Callable[[], object] = lambda: None,
 ) -> RawResult:
     """The default transport by hand: submit with ``stream``, read the SSE, read the task
-    (``before_request`` runs before each of the three requests)."""
+    unless the stream carried usage (``before_request`` runs before each request)."""
     before_request()
     reply = http.post(base + SUBMIT, json={**body, "stream": True}, headers=_headers(key))
     reply.raise_for_status()
@@ -96,10 +132,11 @@ def raw_stream_generate(
     with http.stream("GET", url, headers=_headers(key, "text/event-stream")) as stream:
         stream.raise_for_status()
         _consume(stream.iter_bytes(), result)
-    before_request()
-    reply = http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
-    reply.raise_for_status()
-    result.usage = json.loads(reply.content)["results"][0].get("usage")
+    if result.usage is None:  # not in the stream: the task has it
+        before_request()
+        reply = http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
+        reply.raise_for_status()
+        result.usage = json.loads(reply.content)["results"][0].get("usage")
     result.text = "".join(result.parts)
     return result
 
@@ -118,8 +155,9 @@ async def araw_stream_generate(
         buffer = b""
         async for piece in stream.aiter_bytes():  # to EOF, as in _consume
             buffer, _ = _take_events(buffer + piece, result)
-    reply = await http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
-    reply.raise_for_status()
-    result.usage = json.loads(reply.content)["results"][0].get("usage")
+    if result.usage is None:
+        reply = await http.get(f"{base}/v1/tasks/{task_id}", headers=_headers(key))
+        reply.raise_for_status()
+        result.usage = json.loads(reply.content)["results"][0].get("usage")
     result.text = "".join(result.parts)
     return result

@@ -1,11 +1,16 @@
 """The figures of issue 7 (and of integration bar 4.14-4.15), each a function returning rows.
 
-Every figure gets a :class:`Context` (the emulator process and the run's budget) and returns a
-list of :class:`~benchmarks._harness.FigureResult`. A figure whose subject or reference client is
-not installed returns a skipped row instead of failing the run.
+Every figure gets a :class:`Context` (the servers and the run's budget) and returns a list of
+:class:`~benchmarks._harness.FigureResult`. A figure whose subject or reference client is not
+installed returns a skipped row instead of failing the run.
+
+Every figure that measures a client runs against ``ctx.server``, the pre-rendered-bytes server
+(``_bytes_server.py``: both protocols, near-zero and equal cost per request). Only figure 7 (the
+poll schedule against tasks that really take 0.5-10 s) and the batch figures use the emulator
+(``ctx.emulator``, started on first use): there the emulator's task timeline is the point.
 
 Units: wall-clock milliseconds for per-call latencies; client-process CPU microseconds per chunk
-for streaming costs (the emulator runs in another process, so this is exactly what the client
+for streaming costs (the server runs in another process, so this is exactly what the client
 spends, whatever the server and the other users of the machine do); calls per second for
 throughput.
 """
@@ -25,21 +30,29 @@ import time
 import tracemalloc
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks._harness import API_KEY, EmulatorProcess, FigureResult, Stats, interleave
+from benchmarks._harness import (
+    API_KEY,
+    EmulatorProcess,
+    FigureResult,
+    Stats,
+    interleave,
+    runs_of,
+)
 from benchmarks._reference import araw_stream_generate, raw_stream_generate, raw_sync_generate
 from benchmarks.figures_batch import BATCH_FIGURES, BATCH_SITES
+from benchmarks.figures_scale import SCALE_FIGURES, SCALE_SITES
 from foxapi_core import FoxAPIClient, PollPolicy
 from foxapi_core._flows import FlowContext, Reply, Send, Sleep
 from foxapi_core._generation import generate_flow
 from foxapi_core._sse import SSEDecoder
 
-__all__ = ["FIGURES", "SITES", "Budget", "Context"]
+__all__ = ["BYTES_SITES", "FIGURES", "SITES", "Budget", "Context"]
 
 MODEL = "gpt-5.5"
 SHORT_WORDS = 20  # the answer of per-call figures: 20 one-word chunks
@@ -55,20 +68,24 @@ def _poll_site(duration: float) -> str:
 
 
 def _sites() -> dict[str, dict[str, Any]]:
-    sites: dict[str, dict[str, Any]] = {
-        # One word per chunk, no model time: only the client and the wire are measured.
-        "plain": {"config": {"chunk_size": 1}},
-        "lat20": {"config": {"chunk_size": 1}, "delay": LATENCY},
-        # Figure 6: the same as "plain", one site per client so the server counts them apart.
-        "conc": {"config": {"chunk_size": 1}},
-        "concref": {"config": {"chunk_size": 1}},
-    }
+    """The emulator's sites: figure 7's slow tasks and the batch figures'."""
+    sites: dict[str, dict[str, Any]] = {"plain": {"config": {"chunk_size": 1}}}
     for duration in POLL_DURATIONS_FULL:
         sites[_poll_site(duration)] = {"config": {"processing_delay": duration}}
     return sites | BATCH_SITES
 
 
 SITES = _sites()
+#: The bytes server's sites (``_bytes_server.Site``): one word per chunk, no model time unless
+#: held; one site per client where a figure counts each client's connections apart.
+BYTES_SITES: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "usage": {"usage_in_stream": True},
+    "lat20": {"hold": LATENCY, "hold_all": True},
+    "conc": {},
+    "concref": {},
+    **SCALE_SITES,
+}
 
 
 def _prompt(words: int) -> str:
@@ -96,6 +113,11 @@ class Budget:
     batch_concurrency: int = 100
     batch_memory_rows: int = 100_000
     ray_rows: int = 400
+    scale_concurrency: int = 1000
+    scale_rounds: int = 3
+    scale_single_calls: int = 30
+    chunk_sizes: tuple[int, ...] = (10, 100, 1000, 10_000)
+    chunk_rounds: int = 3
 
     @classmethod
     def quick(cls) -> Budget:
@@ -114,19 +136,36 @@ class Budget:
             batch_concurrency=50,
             batch_memory_rows=400,
             ray_rows=40,
+            scale_concurrency=100,
+            scale_rounds=1,
+            scale_single_calls=5,
+            chunk_sizes=(10, 100, 1000),
+            chunk_rounds=1,
         )
 
 
 @dataclass
 class Context:
-    """What a figure needs: the emulator process and the budget."""
+    """What a figure needs: the bytes server, the emulator (started on first use), the budget."""
 
-    emulator: EmulatorProcess
+    server: EmulatorProcess
     budget: Budget
+    start_emulator: Callable[[], EmulatorProcess]
+    _emulator: EmulatorProcess | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def emulator(self) -> EmulatorProcess:
+        """The emulator process (figure 7 and the batch figures), started on first use (once,
+        also when several of a figure's threads ask at the same time)."""
+        with self._lock:
+            if self._emulator is None:
+                self._emulator = self.start_emulator()
+            return self._emulator
 
     def client(self, site: str = "plain", **settings: Any) -> FoxAPIClient:
-        """Our sync client on ``site``."""
-        return FoxAPIClient(api_key=API_KEY, base_url=self.emulator.base_url(site), **settings)
+        """Our sync client on the bytes server's ``site``."""
+        return FoxAPIClient(api_key=API_KEY, base_url=self.server.base_url(site), **settings)
 
 
 def _missing(*modules: str) -> str | None:
@@ -165,6 +204,7 @@ def _result(
     ours: Stats,
     reference: Stats,
     met: bool,
+    samples: tuple[list[float], list[float]] | None = None,
     **details: Any,
 ) -> FigureResult:
     return FigureResult(
@@ -177,6 +217,7 @@ def _result(
         ratio=ours.median / reference.median if reference.median else None,
         met=met,
         details=details,
+        runs=runs_of(*samples) if samples else [],
     )
 
 
@@ -186,7 +227,7 @@ def _result(
 def figure_1(ctx: Context) -> list[FigureResult]:
     """``generate(transport="sync")`` per call vs a raw httpx POST of the same body."""
     body = _body(SHORT_WORDS)
-    base = ctx.emulator.base_url("plain")
+    base = ctx.server.base_url("plain")
     cpu_ours: list[float] = []
     cpu_ref: list[float] = []
     rounds = ctx.budget.call_rounds
@@ -208,6 +249,7 @@ def figure_1(ctx: Context) -> list[FigureResult]:
             o,
             r,
             overhead <= 0.3,
+            samples=(mine, theirs),
             overhead_ms=overhead,
             reference_client="raw httpx POST + json.loads",
             **_cpu_details(cpu_ours, cpu_ref, rounds),
@@ -216,34 +258,47 @@ def figure_1(ctx: Context) -> list[FigureResult]:
 
 
 def figure_2(ctx: Context) -> list[FigureResult]:
-    """``generate()`` (default transport: stream) per call vs the same requests by hand."""
+    """``generate()`` (default transport: stream) per call vs its protocol floor, the same
+    requests by hand with httpx: submit, stream, and the task GET when usage is not in the
+    stream (2a: the emulator's default, no usage in the stream; 2b: usage in the stream)."""
     body = _body(SHORT_WORDS)
-    base = ctx.emulator.base_url("plain")
-    cpu_ours: list[float] = []
-    cpu_ref: list[float] = []
-    rounds = max(10, ctx.budget.call_rounds * 2 // 3)
-    with ctx.client() as client, httpx.Client() as http:
-        mine, theirs = interleave(
-            _timed(lambda: client.generate(body), cpu_ours),
-            _timed(lambda: raw_stream_generate(http, base, API_KEY, body), cpu_ref),
-            rounds=rounds,
-            warmup=5,
+    rows = []
+    for figure, site, label, requests in (
+        ("2a", "plain", "no usage in the stream", 3),
+        ("2b", "usage", "usage in the stream", 2),
+    ):
+        base = ctx.server.base_url(site)
+        cpu_ours: list[float] = []
+        cpu_ref: list[float] = []
+        rounds = max(10, ctx.budget.call_rounds * 2 // 3)
+        with ctx.client(site) as client, httpx.Client() as http:
+            mine, theirs = interleave(
+                _timed(lambda c=client: c.generate(body), cpu_ours),  # type: ignore[misc]
+                _timed(
+                    lambda h=http, b=base: raw_stream_generate(h, b, API_KEY, body),  # type: ignore[misc]
+                    cpu_ref,
+                ),
+                rounds=rounds,
+                warmup=5,
+            )
+        o, r = _ms(mine), _ms(theirs)
+        rows.append(
+            _result(
+                figure,
+                f"FoxAPIClient.generate() default transport per call, {label}",
+                "ms",
+                "ratio ≤ 1.1",
+                o,
+                r,
+                o.median / r.median <= 1.1,
+                reference_client="protocol floor: raw httpx POST, GET SSE (read to EOF) + "
+                "json.loads" + (", GET task" if requests == 3 else ""),
+                requests_per_call=requests,
+                **_cpu_details(cpu_ours, cpu_ref, rounds),
+                samples=(mine, theirs),
+            )
         )
-    o, r = _ms(mine), _ms(theirs)
-    return [
-        _result(
-            "2",
-            "FoxAPIClient.generate() default transport per call",
-            "ms",
-            "ratio ≤ 1.15",
-            o,
-            r,
-            o.median / r.median <= 1.15,
-            reference_client="raw httpx: POST, GET SSE (read to EOF) + json.loads, GET task",
-            requests_per_call=3,
-            **_cpu_details(cpu_ours, cpu_ref, rounds),
-        )
-    ]
+    return rows
 
 
 # --- 3, 4, 6: LangChain ---------------------------------------------------------------------
@@ -272,9 +327,9 @@ def figure_3(ctx: Context) -> list[FigureResult]:
 
     from langchain_foxapi import ChatFoxAPI
 
-    ours_llm = ChatFoxAPI(model=MODEL, api_key=API_KEY, base_url=ctx.emulator.base_url("plain"))
+    ours_llm = ChatFoxAPI(model=MODEL, api_key=API_KEY, base_url=ctx.server.base_url("plain"))
     ref_llm = ChatOpenAI(
-        model=MODEL, api_key=API_KEY, base_url=ctx.emulator.openai_url("plain"), stream_usage=True
+        model=MODEL, api_key=API_KEY, base_url=ctx.server.openai_url("plain"), stream_usage=True
     )
     prompt = _prompt(LONG_WORDS)
     ours_counts: list[int] = []
@@ -303,6 +358,7 @@ def figure_3(ctx: Context) -> list[FigureResult]:
             o,
             r,
             o.median / r.median <= 0.4,
+            samples=(mine, theirs),
             reference_client="ChatOpenAI.stream on /v1/chat/completions",
             chunks_ours=ours_counts[-1],
             chunks_reference=ref_counts[-1],
@@ -322,9 +378,9 @@ def figure_4(ctx: Context) -> list[FigureResult]:
     from langchain_foxapi import ChatFoxAPI
 
     ours_llm = ChatFoxAPI(
-        model=MODEL, api_key=API_KEY, base_url=ctx.emulator.base_url("plain"), transport="sync"
+        model=MODEL, api_key=API_KEY, base_url=ctx.server.base_url("plain"), transport="sync"
     )
-    ref_llm = ChatOpenAI(model=MODEL, api_key=API_KEY, base_url=ctx.emulator.openai_url("plain"))
+    ref_llm = ChatOpenAI(model=MODEL, api_key=API_KEY, base_url=ctx.server.openai_url("plain"))
     prompt = _prompt(SHORT_WORDS)
     cpu_ours: list[float] = []
     cpu_ref: list[float] = []
@@ -346,6 +402,7 @@ def figure_4(ctx: Context) -> list[FigureResult]:
             o,
             r,
             o.median / r.median <= 0.7,
+            samples=(mine, theirs),
             reference_client="ChatOpenAI.invoke on /v1/chat/completions",
             **_cpu_details(cpu_ours, cpu_ref, rounds),
         )
@@ -362,7 +419,7 @@ def figure_6(ctx: Context) -> list[FigureResult]:
         return [FigureResult("6", title, "calls/s", target, skipped=missing)]
     from langchain_foxapi import ChatFoxAPI
 
-    emulator = ctx.emulator
+    emulator = ctx.server
     # One site per client: the server attributes each connection to its client's site, so a
     # client's peak does not include the other one's idle keep-alive pool.
     sites = {"ours": "conc", "reference": "concref"}
@@ -456,11 +513,11 @@ def figure_5(ctx: Context) -> list[FigureResult]:
 
     from llama_index_foxapi import FoxAPI
 
-    ours_llm = FoxAPI(model=MODEL, api_key=API_KEY, base_url=ctx.emulator.base_url("plain"))
+    ours_llm = FoxAPI(model=MODEL, api_key=API_KEY, base_url=ctx.server.base_url("plain"))
     ref_llm = OpenAILike(
         model=MODEL,
         api_key=API_KEY,
-        api_base=ctx.emulator.openai_url("plain"),
+        api_base=ctx.server.openai_url("plain"),
         is_chat_model=True,
         context_window=128_000,
     )
@@ -490,6 +547,7 @@ def figure_5(ctx: Context) -> list[FigureResult]:
             o,
             r,
             o.median / r.median <= 0.5,
+            samples=(mine, theirs),
             reference_client="OpenAILike.stream_chat on /v1/chat/completions",
             chunks_ours=ours_counts[-1],
             chunks_reference=ref_counts[-1],
@@ -561,12 +619,18 @@ def poll_profile(policy: PollPolicy | None = None, points: int = 400) -> dict[st
 
 
 def figure_7(ctx: Context) -> list[FigureResult]:
-    """``transport="poll"``: latency added after completion (real emulator), poll count (sim)."""
+    """``transport="poll"``: latency added after completion (real emulator), poll count (sim).
+
+    On the emulator, which is the point here: its tasks really take 0.5-10 s (its timeline),
+    which the bytes server (answers at once) does not model."""
     durations = ctx.budget.poll_durations
     added: dict[float, float] = {}
 
+    emulator = ctx.emulator  # started here, not by the threads below
+
     def run(duration: float) -> None:
-        with ctx.client(_poll_site(duration)) as client:
+        base_url = emulator.base_url(_poll_site(duration))
+        with FoxAPIClient(api_key=API_KEY, base_url=base_url) as client:
             start = time.perf_counter()
             client.generate(_body(SHORT_WORDS), transport="poll")
             added[duration] = time.perf_counter() - start - duration
@@ -615,8 +679,8 @@ def figure_7(ctx: Context) -> list[FigureResult]:
 def figure_8(ctx: Context) -> list[FigureResult]:
     """TTFT and time to result with 20 ms per request, vs 2 and 3 round trips (model time 0)."""
     body = _body(SHORT_WORDS)
-    base = ctx.emulator.base_url("lat20")
-    plain = ctx.emulator.base_url("plain")
+    base = ctx.server.base_url("lat20")
+    plain = ctx.server.base_url("plain")
     times: dict[str, list[float]] = {
         "ttft": [],
         "total": [],
@@ -844,7 +908,7 @@ def figure_10(ctx: Context) -> list[FigureResult]:
 def bar_chunk_overhead(ctx: Context) -> list[FigureResult]:
     """Bar 4.14: CPU per chunk of ``stream_generate`` over raw httpx + ``json.loads``."""
     body = _body(LONG_WORDS)
-    base = ctx.emulator.base_url("plain")
+    base = ctx.server.base_url("plain")
     counts: list[int] = []
     ref_counts: list[int] = []
     with ctx.client() as client, httpx.Client() as http:
@@ -872,6 +936,7 @@ def bar_chunk_overhead(ctx: Context) -> list[FigureResult]:
             o,
             r,
             overhead <= 10.0,
+            samples=(mine, theirs),
             overhead_us=overhead,
             reference_client="raw httpx + json.loads (same 3 requests)",
             chunks=counts[-1],
@@ -912,10 +977,10 @@ def bar_connection_reuse(ctx: Context) -> list[FigureResult]:
         calls = n if transport == "sync" else max(10, n // 10)
         with ctx.client() as client:
             client.generate(body, transport=transport)
-            ctx.emulator.reset()
+            ctx.server.reset()
             for _ in range(calls):
                 client.generate(body, transport=transport)
-            opened = ctx.emulator.stats()["opened"]
+            opened = ctx.server.stats()["opened"]
         rows.append(
             FigureResult(
                 figure=figure,
@@ -943,5 +1008,6 @@ FIGURES: dict[str, Callable[[Context], list[FigureResult]]] = {
     "B14a": bar_chunk_overhead,
     "B14b": bar_linear_parse,
     "B15": bar_connection_reuse,
+    **SCALE_FIGURES,
     **BATCH_FIGURES,
 }

@@ -6,14 +6,17 @@ Usage::
     python benchmarks/run.py --quick         # every figure, a few samples each (< 1 min)
     python benchmarks/run.py --only 1 3 B14a # some figures
 
-The emulator runs in a separate process on loopback; each pair (ours, reference) is measured
-interleaved in the same run. The table is printed and written, with every sample statistic and
-the machine, to ``benchmarks/results/latest.json`` (``--json`` to change it).
+The servers run in separate processes on loopback (the pre-rendered-bytes server for every
+client figure, the emulator only for figure 7 and the batch figures); each pair (ours,
+reference) is measured interleaved in the same run. The table is printed and written, with
+every sample statistic and the machine, to ``benchmarks/results/latest.json`` (``--json``
+to change it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -23,8 +26,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import FigureResult, format_table, machine, start_emulator
-from benchmarks.figures import FIGURES, SITES, Budget, Context
+from benchmarks._harness import (
+    FigureResult,
+    format_table,
+    machine,
+    start_bytes_server,
+    start_emulator,
+)
+from benchmarks.figures import BYTES_SITES, FIGURES, SITES, Budget, Context
 
 __all__ = ["main", "run"]
 
@@ -32,10 +41,11 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 def run(figures: list[str], budget: Budget, *, echo: bool = True) -> list[FigureResult]:
-    """Start the emulator process, measure ``figures`` in order, return the rows."""
+    """Start the bytes server (and the emulator, when a figure asks for it), measure
+    ``figures`` in order, return the rows."""
     results: list[FigureResult] = []
-    with start_emulator(SITES) as emulator:
-        ctx = Context(emulator, budget)
+    with start_bytes_server(BYTES_SITES) as server, contextlib.ExitStack() as stack:
+        ctx = Context(server, budget, lambda: stack.enter_context(start_emulator(SITES)))
         for name in figures:
             started = time.perf_counter()
             try:

@@ -44,3 +44,46 @@ def test_poll_count_is_simulated(bench: object) -> None:
 
     polls, added = simulate_poll(60.0)
     assert 1 <= polls <= 30 and added >= 0
+
+
+def test_bytes_server_answers_parse_with_both_clients(bench: object) -> None:
+    """The pre-rendered-bytes server speaks both protocols well enough for both real clients:
+    every FoxAPI transport (stream, with and without usage in it; sync; poll; a resumed stream)
+    through our client, and OpenAI's chat completions through the openai SDK if installed."""
+    from benchmarks._harness import API_KEY, start_bytes_server
+
+    from foxapi_core import FoxAPIClient
+
+    body = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "[[words:7]] hi"}]}
+    sites = {"plain": {}, "usage": {"usage_in_stream": True}, "held": {"hold": 0.01}}
+    with start_bytes_server(sites) as server:
+        for site in sites:
+            with FoxAPIClient(api_key=API_KEY, base_url=server.base_url(site)) as client:
+                texts = {t: client.generate(body, transport=t).text for t in ("stream", "sync")}
+                texts["poll"] = client.generate(body, transport="poll").text
+                assert len(set(texts.values())) == 1 and len(texts["sync"].split()) == 7
+                stream = client.stream_generate(body)
+                events = list(stream)
+                assert stream.completion is not None and stream.completion.usage is not None
+                assert stream.completion.usage.completion_tokens == 7
+                assert len(events) == 8 + (site == "usage")  # 7 words, finish (+ usage)
+                resumed = list(client.stream(str(stream.task_id), offset=5))
+                assert [e.index for e in resumed] == list(range(5, len(events)))
+        assert server.stats()["sites"]["plain"]["opened"] == 1  # one keep-alive connection
+        openai = pytest.importorskip("openai")
+        sdk = openai.OpenAI(api_key=API_KEY, base_url=server.openai_url("plain"))
+        messages = [{"role": "user", "content": "[[words:4]] hi"}]
+        reply = sdk.chat.completions.create(model="gpt-5.5", messages=messages)  # type: ignore[arg-type]
+        assert len((reply.choices[0].message.content or "").split()) == 4
+        chunks = list(
+            sdk.chat.completions.create(
+                model="gpt-5.5",
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+            reply.choices[0].message.content
+        )
+        assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 import time
 import weakref
@@ -24,6 +25,7 @@ from ._checks import CORE_SURFACE, Surface
 from ._config import ClientConfig, Timeouts
 from ._errors import ClientClosedError
 from ._flows import (
+    SUBMIT_PATH,
     CloseStream,
     Emit,
     Flow,
@@ -43,6 +45,7 @@ from ._flows import (
 from ._generation import generate_flow, stream_flow
 from ._json_body import StreamedJSON, encode_json
 from ._policies import PollPolicy, RetryPolicy
+from ._pool import ShardedTransport
 from ._wire import ChatCompletion, ChunkEvent, GenerationRequest, Task, Transport
 
 __all__ = ["AsyncFoxAPIClient", "AsyncStreamingGeneration", "FoxAPIClient", "StreamingGeneration"]
@@ -157,6 +160,10 @@ class _ClientBase:
         self.surface = surface or CORE_SURFACE
         # Looked up when a model is missing from the catalog (protocol doc 10); per client.
         self._live = LiveModels(ttl=live_catalog_ttl)
+        # The retry jitter's source, one per client: a Random() per call seeds itself from
+        # os.urandom, a syscall on every call that never retries.
+        self._rng = random.Random()
+        self._submit_url: tuple[str, httpx.URL] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -169,7 +176,12 @@ class _ClientBase:
         if self._closed:
             raise ClientClosedError(f"This {type(self).__name__} is closed; create a new one.")
         return FlowContext(
-            self.config, self.catalog, clock=self._clock, surface=self.surface, live=self._live
+            self.config,
+            self.catalog,
+            clock=self._clock,
+            rng=self._rng,
+            surface=self.surface,
+            live=self._live,
         )
 
     def _deadline(self, ctx: FlowContext, deadline: float | None) -> float:
@@ -200,7 +212,7 @@ class _ClientBase:
             headers["Content-Length"] = str(content.length)
         request = http.build_request(
             cmd.method,
-            self.config.base_url + cmd.path,
+            self._url(cmd.path),
             params=cmd.params,
             content=content if isinstance(content, bytes) else None,
             headers=headers,
@@ -217,6 +229,17 @@ class _ClientBase:
                 extensions=request.extensions,
             )
         return request
+
+    def _url(self, path: str) -> httpx.URL | str:
+        # httpx parses and checks a URL string character by character (~11 µs); the submit
+        # URL, the same on every call, is parsed once. Per-task paths are used once or twice.
+        base = self.config.base_url
+        if path != SUBMIT_PATH:
+            return base + path
+        cached = self._submit_url
+        if cached is None or cached[0] != base:  # keyed by the base URL: config may be replaced
+            cached = self._submit_url = (base, httpx.URL(base + path))
+        return cached[1]
 
     def _http_settings(self) -> dict[str, Any]:
         return {
@@ -578,7 +601,10 @@ class AsyncFoxAPIClient(_ClientBase):
         if entry is not None:
             return entry[0], entry[2]
         self._forget_closed_loops()
-        pool = httpx.AsyncClient(**self._http_settings())
+        # Sharded: httpcore's pool costs O(connections²) per request (see _pool).
+        pool = httpx.AsyncClient(
+            transport=ShardedTransport(_MAX_CONNECTIONS), **self._http_settings()
+        )
         keeper = self._keeper(loop, pool)
         # The first step registers the keeper with the running loop; it does not suspend, so no
         # other task of this loop can create a second pool in between.

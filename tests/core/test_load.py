@@ -101,7 +101,8 @@ def test_500_concurrent_generates_with_faults_lose_nothing(
             nonlocal peak
             while not done.is_set():
                 for pool, *_ in client._pools.values():
-                    peak = max(peak, len(pool._transport._pool.connections))  # type: ignore[attr-defined]
+                    shards = pool._transport.shards  # type: ignore[attr-defined]
+                    peak = max(peak, sum(len(s._pool.connections) for s in shards))
                 await asyncio.sleep(0.005)
 
         watcher = asyncio.ensure_future(watch_pool())
@@ -111,10 +112,10 @@ def test_500_concurrent_generates_with_faults_lose_nothing(
         done.set()
         await watcher
         ((pool, *_),) = client._pools.values()
-        transport: Any = pool._transport
-        assert transport._pool._requests == []  # nothing checked out
+        shards: list[Any] = pool._transport.shards  # type: ignore[attr-defined]
+        assert all(s._pool._requests == [] for s in shards)  # nothing checked out
         await client.aclose()
-        assert pool.is_closed and transport._pool.connections == []
+        assert pool.is_closed and all(s._pool.connections == [] for s in shards)
         current = asyncio.current_task()
         return results, {t for t in asyncio.all_tasks() if t is not current}
 

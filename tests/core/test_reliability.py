@@ -169,7 +169,8 @@ def pool_state(api: Api) -> tuple[int, int]:
     if isinstance(client, FoxAPIClient):
         transports: list[Any] = [client._http._transport]
     else:
-        transports = [pool._transport for pool, *_ in client._pools.values()]
+        # the async pools are sharded (foxapi_core._pool): one httpx transport per shard
+        transports = [s for pool, *_ in client._pools.values() for s in pool._transport.shards]
     requests = busy = 0
     for transport in transports:
         pool = getattr(transport, "inner", transport)._pool

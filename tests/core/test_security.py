@@ -249,7 +249,10 @@ def test_tls_verification_is_on_by_default() -> None:
     async def pool_context() -> ssl.SSLContext:
         async with AsyncFoxAPIClient(api_key=CANARY) as client:
             pool, _ = await client._http()
-            context: ssl.SSLContext = pool._transport._pool._ssl_context  # type: ignore[attr-defined]
+            shards = pool._transport.shards  # type: ignore[attr-defined]
+            contexts = {id(s._pool._ssl_context) for s in shards}
+            assert len(contexts) == 1  # one context, shared by the shards
+            context: ssl.SSLContext = shards[0]._pool._ssl_context
             return context
 
     _assert_verifying(asyncio.run(pool_context()))

@@ -474,10 +474,11 @@ def _pool_state(client: AsyncFoxAPIClient) -> tuple[int, int]:
     """(requests waiting for or holding a connection, connections not idle) over all pools."""
     requests = busy = 0
     for pool_client, *_ in client._pools.values():
-        transport: Any = pool_client._transport
-        pool = getattr(transport, "inner", transport)._pool
-        requests += len(pool._requests)
-        busy += sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
+        shards: list[Any] = pool_client._transport.shards  # type: ignore[attr-defined]
+        for shard in shards:  # the async pools are sharded (foxapi_core._pool)
+            pool = shard._pool
+            requests += len(pool._requests)
+            busy += sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
     return requests, busy
 
 
