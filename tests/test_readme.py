@@ -130,7 +130,7 @@ def test_configuration_covers_every_constructor_argument() -> None:
 
     client = _section("### `FoxAPIClient` / `AsyncFoxAPIClient`")
     names = set(inspect.signature(FoxAPIClient.__init__).parameters) - {"self", "settings"}
-    from foxapi_core._client import _ClientBase
+    from foxapi_core._client_base import _ClientBase
 
     names |= set(inspect.signature(_ClientBase.__init__).parameters) - {"self"}
     for name in names:

@@ -29,6 +29,8 @@ HEAVY = (
     "uvicorn",
     "starlette",
     "foxapi_core._client",
+    "foxapi_core._client_base",
+    "foxapi_core._async_client",
     "foxapi_core._flows",
     "foxapi_core._generation",
     "foxapi_core._audio",
