@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import wave
 from pathlib import Path
 
 import pytest
+from cli_support import write_wav
 
 from foxapi_core.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from foxapi_core.emulator import RunningEmulator
@@ -111,19 +111,10 @@ def test_help_lists_every_command_and_option(capsys: pytest.CaptureFixture[str])
     assert "--port" in _help(["emulator"], capsys)
 
 
-def _wav(path: Path, seconds: float, rate: int = 8000) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x01" * int(rate * seconds))
-    return path
-
-
 def test_transcribe_ten_files_with_progress(
     foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = [str(_wav(tmp_path / f"clip{i:02d}.wav", 0.05 * (i + 1))) for i in range(10)]
+    files = [str(write_wav(tmp_path / f"clip{i:02d}.wav", 0.05 * (i + 1))) for i in range(10)]
     out = tmp_path / "out"
     assert main(["transcribe", *files, "--out", str(out), "--concurrency", "3"]) == EXIT_OK
     written = sorted(out.glob("*.txt"))
@@ -142,7 +133,7 @@ def test_transcribe_ten_files_with_progress(
 def test_transcribe_one_file_prints_to_stdout(
     foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wav = _wav(tmp_path / "a.wav", 0.1)
+    wav = write_wav(tmp_path / "a.wav", 0.1)
     assert main(["transcribe", str(wav), "--prompt", "Who speaks?"]) == EXIT_OK
     captured = capsys.readouterr()
     assert "You said: Who speaks?" in captured.out
@@ -154,7 +145,7 @@ def test_transcribe_one_file_prints_to_stdout(
 def test_transcribe_failure_keeps_the_others_and_sets_the_exit_code(
     foxapi_env: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = _wav(tmp_path / "good.wav", 0.1)
+    good = write_wav(tmp_path / "good.wav", 0.1)
     out = tmp_path / "out"
     code = main(["transcribe", str(good), str(tmp_path / "missing.wav"), "-o", str(out)])
     assert code == EXIT_INVALID
@@ -167,7 +158,7 @@ def test_transcribe_same_stem_twice_gets_distinct_files(
 ) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    one, two = _wav(tmp_path / "a" / "x.wav", 0.1), _wav(tmp_path / "b" / "x.wav", 0.2)
+    one, two = write_wav(tmp_path / "a" / "x.wav", 0.1), write_wav(tmp_path / "b" / "x.wav", 0.2)
     out = tmp_path / "out"
     assert main(["transcribe", str(one), str(two), "-o", str(out), "--no-progress"]) == EXIT_OK
     assert sorted(p.name for p in out.glob("*.txt")) == ["x-2.txt", "x.txt"]
@@ -180,7 +171,7 @@ def test_transcribe_without_tqdm_has_no_bar(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
-    files = [str(_wav(tmp_path / f"{i}.wav", 0.05)) for i in range(2)]
+    files = [str(write_wav(tmp_path / f"{i}.wav", 0.05)) for i in range(2)]
     assert main(["transcribe", *files]) == EXIT_OK
     captured = capsys.readouterr()
     assert captured.out.count("==> ") == 2
@@ -246,7 +237,7 @@ def test_chat_without_key_is_a_configuration_error_not_a_simulated_answer(
 
 
 def test_transcribe_out_without_key_writes_nothing(tmp_path: Path) -> None:
-    wav = _wav(tmp_path / "a.wav", 0.1)
+    wav = write_wav(tmp_path / "a.wav", 0.1)
     out = tmp_path / "out"
     result = _foxapi(["transcribe", str(wav), "--out", str(out)], _env_without_key(), tmp_path)
     assert result.returncode == EXIT_CONFIG

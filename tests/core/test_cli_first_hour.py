@@ -18,11 +18,11 @@ import struct
 import subprocess
 import sys
 import threading
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import write_wav
 
 from foxapi_core.cli import (
     EXIT_CONFIG,
@@ -119,20 +119,11 @@ def test_emulator_on_a_port_in_use_refuses_before_the_export_lines(tmp_path: Pat
 # -- 2. transcribe: errors once, stop after a 401, progress lines, completion order ----------
 
 
-def _wav(path: Path, seconds: float = 0.05, rate: int = 8000) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x01" * int(rate * seconds))
-    return path
-
-
 def test_transcribe_prints_each_error_once(
     foxapi_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     (tmp_path / "notes.wav").write_text("not audio at all", encoding="utf-8")
-    good = _wav(tmp_path / "good.wav")
+    good = write_wav(tmp_path / "good.wav")
     done = _foxapi(
         ["transcribe", "missing.wav", "notes.wav", str(good)], _env_for(foxapi_emulator), tmp_path
     )
@@ -145,7 +136,7 @@ def test_transcribe_prints_each_error_once(
 def test_transcribe_stops_after_an_authentication_failure(
     foxapi_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(5)]
+    files = [str(write_wav(tmp_path / f"clip{i}.wav")) for i in range(5)]
     env = _env_for(foxapi_emulator)
     env["FOXAPI_API_KEY"] = "sk-not-the-emulators"
     done = _foxapi(["transcribe", *files, "--concurrency", "1"], env, tmp_path)
@@ -160,7 +151,7 @@ def test_transcribe_stops_after_an_authentication_failure(
 def test_transcribe_progress_is_plain_lines_when_stderr_is_not_a_terminal(
     foxapi_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
+    files = [str(write_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
     done = _foxapi(["transcribe", *files], _env_for(foxapi_emulator), tmp_path)
     assert done.returncode == EXIT_OK, done.stderr
     assert "\r" not in done.stderr and "file/s" not in done.stderr  # no tqdm frames
@@ -179,7 +170,7 @@ def test_transcribe_draws_a_bar_when_stderr_is_a_terminal(
 ) -> None:
     pty = pytest.importorskip("pty")
     pytest.importorskip("tqdm")
-    files = [str(_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
+    files = [str(write_wav(tmp_path / f"clip{i}.wav")) for i in range(3)]
     leader, follower = pty.openpty()
     # A new pty is 0 columns wide, where tqdm draws nothing: give it a terminal's size.
     fcntl = pytest.importorskip("fcntl")
@@ -211,7 +202,7 @@ def test_transcribe_draws_a_bar_when_stderr_is_a_terminal(
 def test_transcribe_one_file_shows_that_it_is_working(
     foxapi_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    wav = _wav(tmp_path / "long-meeting.wav")
+    wav = write_wav(tmp_path / "long-meeting.wav")
     done = _foxapi(["transcribe", str(wav)], _env_for(foxapi_emulator), tmp_path)
     assert done.returncode == EXIT_OK, done.stderr
     assert done.stderr.splitlines()[0] == f"transcribing {wav} ..."  # before the answer came
@@ -240,7 +231,7 @@ def test_transcribe_prints_a_fast_file_before_a_slow_first_one(
     from foxapi_core import FoxAPIAudio
     from foxapi_core._audio_source import AudioResult
 
-    slow, fast = str(_wav(tmp_path / "slow.wav")), str(_wav(tmp_path / "fast.wav"))
+    slow, fast = str(write_wav(tmp_path / "slow.wav")), str(write_wav(tmp_path / "fast.wav"))
     printed_fast = threading.Event()
 
     def iter_results(self: FoxAPIAudio, sources: list[str], **_: object) -> Iterator[AudioResult]:
@@ -365,7 +356,7 @@ def test_models_with_a_key_says_live_and_from_where(
 def test_oversize_audio_refusal_names_split_and_the_models_without_the_limit(
     foxapi_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    big = _wav(tmp_path / "all-hands.wav", seconds=16 * 1024 * 1024 / 16_000, rate=8000)
+    big = write_wav(tmp_path / "all-hands.wav", seconds=16 * 1024 * 1024 / 16_000, rate=8000)
     env = _env_for(foxapi_emulator)
     refused = _foxapi(["transcribe", str(big)], env, tmp_path)
     assert refused.returncode == EXIT_INVALID
