@@ -594,7 +594,7 @@ class _SaidByTheCli(logging.Filter):
     (``client.stream(...)``). Matched by the function that logs, not by wording.
     """
 
-    OWN = frozenset({("_audio", "_failed"), ("_client", "_note_interruption")})
+    OWN = frozenset({("_audio", "_failed"), ("_client_base", "_note_interruption")})
 
     def filter(self, record: logging.LogRecord) -> bool:
         return (record.module, record.funcName) not in self.OWN
