@@ -45,17 +45,18 @@ class Run:
     result: Any = None
     error: BaseException | None = None
     sent: list[Send] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
     emitted: list[Any] = field(default_factory=list)
 
 
-def make_ctx(clock: Clock, **retry: Any) -> FlowContext:
+def make_ctx(clock: Clock | None = None, **retry: Any) -> FlowContext:
     config = ClientConfig(
         api_key=SecretStr("sk-test"),
         base_url="http://127.0.0.1:1",
         retry=RetryPolicy(**retry),
         poll=PollPolicy(),
     )
-    return FlowContext(config, DEFAULT_CATALOG, clock=clock)
+    return FlowContext(config, DEFAULT_CATALOG, clock=clock or Clock())
 
 
 def drive(flow: Any, server: Callable[[Any], Any], clock: Clock) -> Run:
@@ -74,6 +75,7 @@ def drive(flow: Any, server: Callable[[Any], Any], clock: Clock) -> Run:
         reply = None
         if isinstance(cmd, Sleep):
             assert cmd.seconds >= 0
+            run.sleeps.append(cmd.seconds)
             clock.now += cmd.seconds
         elif isinstance(cmd, Emit):
             run.emitted.append(cmd.item)

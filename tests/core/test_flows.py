@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
+from stream_model import Clock, drive, make_ctx
 
 from foxapi_core import (
-    DEFAULT_CATALOG,
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
@@ -26,79 +23,20 @@ from foxapi_core import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from foxapi_core._config import ClientConfig
 from foxapi_core._flows import (
-    CloseStream,
-    Emit,
-    FlowContext,
     ReadStream,
     Reply,
     Send,
-    Sleep,
     TransportFailure,
     get_task_flow,
     submit_flow,
     wait_flow,
 )
 from foxapi_core._generation import generate_flow, stream_flow
-from foxapi_core._policies import PollPolicy, RetryPolicy
+from foxapi_core._policies import RetryPolicy
 
 JSON = {"content-type": "application/json"}
 BODY = {"model": "gemini-3.1-pro-preview", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@dataclass
-class Clock:
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Run:
-    result: Any = None
-    error: BaseException | None = None
-    sent: list[Send] = field(default_factory=list)
-    sleeps: list[float] = field(default_factory=list)
-    emitted: list[Any] = field(default_factory=list)
-
-
-def make_ctx(clock: Clock | None = None, **retry: Any) -> FlowContext:
-    config = ClientConfig(
-        api_key=SecretStr("sk-test"),
-        base_url="http://127.0.0.1:1",
-        retry=RetryPolicy(**retry),
-        poll=PollPolicy(),
-    )
-    return FlowContext(config, DEFAULT_CATALOG, clock=clock or Clock())
-
-
-def drive(flow: Any, server: Callable[[Any], Any], clock: Clock) -> Run:
-    """Execute a flow against a scripted server: ``server(cmd)`` answers each command."""
-    run = Run()
-    reply: Any = None
-    while True:
-        try:
-            cmd = flow.send(reply)
-        except StopIteration as stop:
-            run.result = stop.value
-            return run
-        except Exception as exc:
-            run.error = exc
-            return run
-        reply = None
-        if isinstance(cmd, Sleep):
-            assert cmd.seconds >= 0
-            run.sleeps.append(cmd.seconds)
-            clock.now += cmd.seconds
-        elif isinstance(cmd, Emit):
-            run.emitted.append(cmd.item)
-        elif isinstance(cmd, Send):
-            run.sent.append(cmd)
-            reply = server(cmd)
-        elif isinstance(cmd, (ReadStream, CloseStream)):
-            reply = server(cmd)
 
 
 #: The id every scripted task answer carries (a task answer for another id is refused).
