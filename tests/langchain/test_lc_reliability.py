@@ -405,7 +405,7 @@ class _TokenTimes(BaseCallbackHandler):
         self.times: list[float] = []
 
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
-        self.times.append(time.monotonic())
+        self.times.append(time.time())
 
 
 def _assert_resumed_at_2(emulator: RunningEmulator) -> None:
@@ -415,10 +415,13 @@ def _assert_resumed_at_2(emulator: RunningEmulator) -> None:
 
 @pytest.mark.parametrize("method", ["stream", "astream"])
 def test_stall_after_headers_is_detected_within_the_idle_timeout_and_resumed(
-    foxapi_emulator: RunningEmulator, method: str
+    foxapi_emulator: RunningEmulator, method: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 13: a stall no longer ends the call (the task goes on, and is billed); it is
-    detected within the idle timeout and the stream reopened at the offset reached."""
+    detected within the idle timeout and the stream reopened at the offset reached. The bound
+    is on the detection (the client's log line), not on the next chunk, whose new connection
+    adds latency on a loaded machine."""
+    caplog.set_level(logging.INFO, "foxapi")
     foxapi_emulator.emulator.faults.stall_stream(after_chunks=2, seconds=10)
     llm = make(foxapi_emulator, timeout=IDLE)
     seen: list[float] = []
@@ -427,43 +430,47 @@ def test_stall_after_headers_is_detected_within_the_idle_timeout_and_resumed(
     def consume() -> None:
         if method == "stream":
             for chunk in llm.stream(PROMPT):
-                seen.append(time.monotonic())
+                seen.append(time.time())
                 chunks.append(chunk)
             return
 
         async def go() -> None:
             async for chunk in llm.astream(PROMPT):
-                seen.append(time.monotonic())
+                seen.append(time.time())
                 chunks.append(chunk)
 
         asyncio.run(go())
 
     consume()
+    (stalled,) = [r for r in caplog.records if "the stream stalled" in r.getMessage()]
     # measured from the user's side, after LangChain's own per-chunk work: a little under IDLE
-    assert IDLE * 0.95 <= seen[2] - seen[1] <= IDLE * 1.1
+    assert IDLE * 0.95 <= stalled.created - seen[1] <= IDLE * 1.1
+    assert seen[2] > stalled.created
     assert aggregate(chunks).content == answer_of(only_task(foxapi_emulator))
     _assert_resumed_at_2(foxapi_emulator)
 
 
 @pytest.mark.parametrize("streaming", [False, True], ids=["invoke", "invoke-streaming"])
 def test_stall_during_invoke_is_resumed_within_the_idle_timeout(
-    foxapi_emulator: RunningEmulator, streaming: bool
+    foxapi_emulator: RunningEmulator, streaming: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     llm = make(foxapi_emulator, timeout=IDLE, streaming=streaming)
     llm.invoke("warm up")  # the client exists: the clock below measures the call, not its setup
     foxapi_emulator.emulator.tasks.clear()
     foxapi_emulator.emulator.counters.reset()
     foxapi_emulator.emulator.faults.stall_stream(after_chunks=2, seconds=10)
+    caplog.set_level(logging.INFO, "foxapi")
     tokens = _TokenTimes()
-    started = time.monotonic()
+    started = time.time()
     message = llm.invoke(PROMPT, config={"callbacks": [tokens]})
-    ended = time.monotonic()
     assert message.content == answer_of(only_task(foxapi_emulator))
+    # the detection (the client's log line), not the new connection's latency after it
+    (stalled,) = [r for r in caplog.records if "the stream stalled" in r.getMessage()]
     if streaming:
-        assert IDLE * 0.95 <= tokens.times[2] - tokens.times[1] <= IDLE * 1.1
+        assert IDLE * 0.95 <= stalled.created - tokens.times[1] <= IDLE * 1.1
     else:
-        # from the call's start: submit, stream and resume on loopback take milliseconds
-        assert IDLE <= ended - started <= IDLE * 1.2
+        # from the call's start: submit and the first chunks on loopback take milliseconds
+        assert IDLE <= stalled.created - started <= IDLE * 1.2
     _assert_resumed_at_2(foxapi_emulator)
 
 
