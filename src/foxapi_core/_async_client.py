@@ -25,6 +25,7 @@ from ._client_base import (
     _note_interruption,
     _Result,
 )
+from ._cookies import skip_cookieless_extraction
 from ._errors import ClientClosedError
 from ._flows import (
     CloseStream,
@@ -165,6 +166,7 @@ class AsyncFoxAPIClient(_ClientBase):
         pool = httpx.AsyncClient(
             transport=ShardedTransport(_MAX_CONNECTIONS), **self._http_settings()
         )
+        skip_cookieless_extraction(pool)
         keeper = self._keeper(loop, pool)
         # The first step registers the keeper with the running loop; it does not suspend, so no
         # other task of this loop can create a second pool in between.

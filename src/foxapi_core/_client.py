@@ -27,6 +27,7 @@ from ._client_base import (
     _note_interruption,
     _Result,
 )
+from ._cookies import skip_cookieless_extraction
 from ._errors import ClientClosedError
 from ._flows import (
     CloseStream,
@@ -133,6 +134,7 @@ class FoxAPIClient(_ClientBase):
         self._own_http = http_client is None
         self._http = http_client or httpx.Client(**self._http_settings())
         if self._own_http:
+            skip_cookieless_extraction(self._http)
             # A client dropped without close() (e.g. inside a framework model object that has
             # no close hook) still releases its sockets when it is garbage-collected.
             weakref.finalize(self, self._http.close)

@@ -155,18 +155,8 @@ class _ClientBase:
         return ctx.deadline(deadline)
 
     def _build(self, http: httpx.Client | httpx.AsyncClient, cmd: Send) -> httpx.Request:
-        timeouts = self.config.timeouts
-        if cmd.kind == "stream":
-            timeout = timeouts.for_stream()
-        elif cmd.kind == "sync":
-            timeout = timeouts.for_sync()
-        else:
-            timeout = timeouts.for_request()
-        if cmd.timeout is not None:  # what is left of the deadline, decided by the flow
-            limit = cmd.timeout
-            timeout = httpx.Timeout(
-                **{k: limit if v is None else min(v, limit) for k, v in timeout.as_dict().items()}
-            )
+        # capped at what is left of the deadline (cmd.timeout, decided by the flow)
+        timeout = self.config.timeouts.for_kind(cmd.kind, cmd.timeout)
         headers = {
             "Authorization": f"Bearer {self.config.require_key()}",
             "User-Agent": _USER_AGENT,

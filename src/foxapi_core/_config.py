@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -55,24 +55,34 @@ class Timeouts(BaseModel):
 
     def for_request(self) -> httpx.Timeout:
         """httpx timeouts of an ordinary request."""
-        import httpx
-
-        return httpx.Timeout(self.read, connect=self.connect, write=self.write, pool=self.connect)
+        return self.for_kind("request")
 
     def for_stream(self) -> httpx.Timeout:
         """httpx timeouts of an SSE stream: httpx applies ``read`` to each read, so it is the
         stream-idle limit."""
-        import httpx
-
-        return httpx.Timeout(
-            self.stream_idle, connect=self.connect, write=self.write, pool=self.connect
-        )
+        return self.for_kind("stream")
 
     def for_sync(self) -> httpx.Timeout:
         """httpx timeouts of a blocking ``sync=true`` request."""
+        return self.for_kind("sync")
+
+    def for_kind(
+        self, kind: Literal["request", "stream", "sync"], limit: float | None = None
+    ) -> httpx.Timeout:
+        """httpx timeouts of one request of ``kind``, each capped at ``limit`` seconds (what is
+        left of a call's deadline) when given.
+
+        Example:
+            >>> Timeouts(stream_idle=30).for_kind("stream", limit=5.0).read
+            5.0
+        """
         import httpx
 
-        return httpx.Timeout(self.sync, connect=self.connect, write=self.write, pool=self.connect)
+        read = self.stream_idle if kind == "stream" else self.sync if kind == "sync" else self.read
+        connect, write = self.connect, self.write
+        if limit is not None:
+            read, connect, write = min(read, limit), min(connect, limit), min(write, limit)
+        return httpx.Timeout(read, connect=connect, write=write, pool=connect)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -99,6 +109,10 @@ def check_api_key(key: str) -> str:
         'sk-abc'
     """
     stripped = key.strip()
+    # Printable ASCII but the space, \x21-\x7e, tested in C: every call asks for the key 3-5
+    # times, and the loop below (which finds the culprit for the error) costs ~2 µs each.
+    if stripped.isascii() and stripped.isprintable() and " " not in stripped:
+        return stripped
     for position, char in enumerate(stripped):
         if not "\x21" <= char <= "\x7e":
             kind = (

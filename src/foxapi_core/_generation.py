@@ -240,7 +240,8 @@ def _finish(
         )
         if ready is not None:
             for data in ready:
-                yield from sink.deliver(data)
+                if (item := sink.deliver(data)) is not None:
+                    yield item
             return _with_reasoning(
                 ctx, completion, assembler.reasoning, complete=sink.history_start == 0
             )

@@ -68,7 +68,12 @@ class Sink:
             )
         self.keepalives += 1
 
-    def deliver(self, data: str) -> Flow[None]:
+    def deliver(self, data: str) -> Emit | None:
+        """Validate and record the next chunk; the :class:`Emit` to yield when emitting.
+
+        A plain function, not a sub-flow: ``yield from`` a generator per chunk cost ~0.3 µs
+        each, for a command that ``generate()`` never wants.
+        """
         try:
             # the model's validator directly: skips ``model_validate_json``'s Python wrapper
             chunk = _validate_chunk(data)
@@ -84,8 +89,7 @@ class Sink:
         self.history.append(data)
         index = self.delivered
         self.delivered = self.ctx.delivered = index + 1
-        if self.emit:
-            yield Emit(ChunkEvent(self.task_id, index, data, chunk))
+        return Emit(ChunkEvent(self.task_id, index, data, chunk)) if self.emit else None
 
 
 def _read(decoder: SSEDecoder) -> Flow[tuple[list[ServerSentEvent], TransportFailure | None]]:
@@ -211,10 +215,12 @@ def read_connection(
                 if verifying:
                     assert resume is not None
                     for data in resume.chunk(event.data):
-                        yield from sink.deliver(data)
+                        if (item := sink.deliver(data)) is not None:
+                            yield item
                     verifying = resume.state is not State.STREAMING
                 else:
-                    yield from sink.deliver(event.data)
+                    if (item := sink.deliver(event.data)) is not None:
+                        yield item
             elif name == "done":
                 total = _total_chunks(event.data) if event.event == "done" else None
                 if resume is not None:
@@ -224,7 +230,8 @@ def read_connection(
                         yield from _drain()
                         return Outcome("done", total, resume=resume)
                     for data in ready:
-                        yield from sink.deliver(data)
+                        if (item := sink.deliver(data)) is not None:
+                            yield item
                 yield from _drain()
                 return Outcome("done", total)
             elif name == "error":
