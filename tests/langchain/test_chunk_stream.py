@@ -63,7 +63,5 @@ def test_reasoning_and_tool_calls_take_the_general_path() -> None:
     )
     assert call is not None
     # v1: the tool index moves past the two content runs before it (reasoning, then text)
-    assert call.message.tool_call_chunks == [
-        tool_call_chunk(name="f", args=None, id="t1", index=2)
-    ]
+    assert call.message.tool_call_chunks == [tool_call_chunk(name="f", args=None, id="t1", index=2)]
     assert acc.on_event(_event({})) is None
