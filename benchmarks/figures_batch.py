@@ -158,7 +158,7 @@ def ray_versus_batch(ctx: Context) -> list[FigureResult]:
                     "base_url": ctx.emulator.base_url("batch500"),
                     "max_in_flight": conc // 2,
                 },
-                concurrency=2,
+                compute=ray.data.ActorPoolStrategy(size=2),
                 batch_size=max(1, rows // 4),
                 num_cpus=1,
             ).materialize()

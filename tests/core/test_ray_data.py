@@ -74,7 +74,7 @@ def test_actor_killed_mid_run_every_row_answered_once(cluster: Any, tmp_path: Pa
                 "base_url": server.base_url,
                 "max_in_flight": 8,
             },
-            concurrency=2,
+            compute=cluster.data.ActorPoolStrategy(size=2),
             batch_size=25,
             num_cpus=1,
         ).take_all()

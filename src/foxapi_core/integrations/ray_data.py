@@ -11,7 +11,7 @@ Example::
     answers = ds.map_batches(
         FoxAPIMapper,
         fn_constructor_kwargs={"model": "kimi-k2.6", "journal": "/shared/run.journal"},
-        concurrency=4,
+        compute=ray.data.ActorPoolStrategy(size=4),  # Ray 2.51 deprecates concurrency=
         batch_size=64,
     )
 """
